@@ -1,0 +1,107 @@
+"""The JSON API (/api/v1). Public reads need no sign-in; writes use a bearer token or the
+session (with the CSRF token in X-CSRFToken)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+from flask_login import current_user
+
+from matchmaking.access import public
+from matchmaking.errors import DomainError
+from matchmaking.extensions import csrf
+from matchmaking.needs import queries
+from matchmaking.needs.models import Need
+from matchmaking.pagination import int_arg
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+
+@bp.before_request
+def csrf_for_session_writes() -> None:
+    # Bearer-token clients send no cookies, so CSRF cannot reach them; a browser session can.
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not request.headers.get(
+        "Authorization", ""
+    ).startswith("Bearer "):
+        csrf.protect()
+
+
+def error(code: str, message: str, status: int):
+    return jsonify(error={"code": code, "message": message}), status
+
+
+@bp.errorhandler(DomainError)
+def domain_error(exc: DomainError):
+    return error(exc.code, exc.message, exc.status)
+
+
+def need_summary(need: Need) -> dict[str, Any]:
+    return {
+        "id": need.id,
+        "ref": need.ref,
+        "title": need.title,
+        "industry": need.industry.name,
+        "transformation": need.transformation.value,
+        "town": need.town.name if need.town else None,
+        "budget_wan": float(need.budget_wan) if need.budget_wan is not None else None,
+        "deadline": need.deadline.isoformat(),
+        "status": need.effective_status.value,
+        "published_at": need.first_published_at.isoformat() if need.first_published_at else None,
+    }
+
+
+def need_public(need: Need) -> dict[str, Any]:
+    """Every public field of a need; never the confidential details or anything of bids."""
+    return need_summary(need) | {
+        "enterprise": need.organization.name,
+        "background": need.background,
+        "difficulty": need.difficulty,
+        "indicators": need.indicators,
+        "expected_outcome": need.expected_outcome,
+        "keywords": need.keywords.split() if need.keywords else [],
+        "ip_terms": need.ip_terms,
+        "transformation_label": need.transformation.label,
+        "status_label": need.effective_status.label,
+    }
+
+
+@bp.get("/needs")
+@public
+def needs():
+    filters = queries.BoardFilters.from_args(request.args)
+    if request.args.get("status") == "all":
+        filters.status = None
+    page = int_arg(request.args, "page", 1)
+    per_page = int_arg(request.args, "per_page", 20, hi=current_app.config["API_MAX_PER_PAGE"])
+    items, total = queries.page_of(queries.board_select(filters), page, per_page)
+    return jsonify(total=total, page=page, per_page=per_page,
+                   items=[need_summary(n) for n in items])
+
+
+@bp.get("/needs/<int:need_id>")
+@public
+def need(need_id: int):
+    found = queries.public_need_or_none(need_id)
+    if found is None:
+        return error("not_found", "需求不存在或未公开", 404)
+    return jsonify(need_public(found))
+
+
+@bp.get("/me")
+@public
+def me():
+    if not current_user.is_authenticated:
+        return error("unauthorized", "请先登录或提供有效的访问令牌", 401)
+    return jsonify(id=current_user.id, email=current_user.email, role=current_user.role.value,
+                   organization=current_user.organization.name,
+                   organization_verified=current_user.organization.is_verified)
+
+
+@bp.get("/openapi.json")
+@public
+def openapi():
+    from matchmaking.api.openapi import SPEC
+
+    return jsonify(SPEC)

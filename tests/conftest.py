@@ -1,0 +1,121 @@
+"""Fixtures: an app per test on a migrated database (SQLite, and PostgreSQL when
+TEST_DATABASE_URL is set), a client, users of each role, and factories."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from matchmaking import create_app
+from matchmaking.extensions import db
+from tests import factories
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+TEST_SECRET = "test-secret-key-" + "x" * 32
+
+
+def _migrate(url: str, instance: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({"TESTING": True, "SECRET_KEY": TEST_SECRET,
+                      "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance})
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database migrated once per backend per session (the schema comes from migrations)."""
+    base = tmp_path_factory.mktemp(f"db-{request.param}")
+    if request.param == "sqlite":
+        url = f"sqlite:///{base / 'test.db'}"
+    else:
+        url = os.environ["TEST_DATABASE_URL"]
+    _migrate(url, str(base))
+    return url
+
+
+def _reset(app: Flask) -> None:
+    """Empty every table but keep the migrated schema and the seeded reference data."""
+    keep = {"industries", "towns"}
+    with app.app_context():
+        db.session.remove()
+        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in keep]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # TRUNCATE bypasses the append-only trigger of audit_events (test clean-up only).
+                names = ", ".join(t.name for t in tables)
+                conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for t in tables:
+                    conn.execute(t.delete())
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path) -> Iterator[Flask]:
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": TEST_SECRET,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SEARCH_INDEX_DIR": str(tmp_path / "search"),
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "WTF_CSRF_ENABLED": False,
+    })
+    with app.app_context():
+        yield app
+        db.session.remove()
+    _reset(app)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def bureau(app: Flask):
+    return factories.user("bureau")
+
+
+@pytest.fixture
+def enterprise(app: Flask):
+    return factories.user("enterprise")
+
+
+@pytest.fixture
+def other_enterprise(app: Flask):
+    return factories.user("enterprise", org_name="桐乡市另一家企业有限公司")
+
+
+@pytest.fixture
+def solver(app: Flask):
+    return factories.user("university")
+
+
+@pytest.fixture
+def login(client: FlaskClient):
+    """login(user) signs the test client in as that user."""
+
+    def do(user) -> None:
+        response = client.post("/login", data={"email": user.email,
+                                               "password": factories.PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)
+
+    return do

@@ -1,0 +1,3 @@
+from matchmaking import create_app
+
+app = create_app()
