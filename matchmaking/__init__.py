@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import uuid
 from typing import Any
 
-from flask import Flask, g, request
+import click
+from flask import Blueprint, Flask, g, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -56,31 +58,53 @@ def _import_models() -> None:
     # Every model module is imported so metadata (and Alembic) see all tables.
     from matchmaking.accounts import models as _accounts  # noqa: F401
     from matchmaking.audit import models as _audit  # noqa: F401
+    from matchmaking.bids import models as _bids  # noqa: F401
+    from matchmaking.matches import models as _matches  # noqa: F401
     from matchmaking.needs import models as _needs  # noqa: F401
     from matchmaking.reference import models as _reference  # noqa: F401
     from matchmaking.search import models as _search  # noqa: F401
+    from matchmaking.stats import models as _stats  # noqa: F401
+
+
+# Each domain's view modules; every Blueprint defined at module level is registered.
+VIEW_MODULES = (
+    "matchmaking.accounts.views",
+    "matchmaking.needs.views",
+    "matchmaking.reference.views",
+    "matchmaking.api.views",
+    "matchmaking.bids.views",
+    "matchmaking.matches.views",
+    "matchmaking.stats.views",
+    "matchmaking.audit.views",
+    "matchmaking.search.views",
+)
+# Each domain's CLI modules; every click group defined at module level is added.
+CLI_MODULES = (
+    "matchmaking.accounts.cli",
+    "matchmaking.needs.cli",
+    "matchmaking.reference.cli",
+    "matchmaking.audit.cli",
+    "matchmaking.demo",
+    "matchmaking.matches.cli",
+    "matchmaking.search.cli",
+    "matchmaking.stats.cli",
+)
 
 
 def _register_blueprints(app: Flask) -> None:
-    from matchmaking.accounts.views import bp as accounts_bp
-    from matchmaking.api.views import bp as api_bp
-    from matchmaking.needs.views import board_bp, review_bp
-    from matchmaking.needs.views import bp as needs_bp
-    from matchmaking.reference.views import bp as reference_bp
-
-    for bp in (accounts_bp, board_bp, needs_bp, review_bp, reference_bp, api_bp):
-        app.register_blueprint(bp)
+    for name in VIEW_MODULES:
+        module = importlib.import_module(name)
+        for value in vars(module).values():
+            if isinstance(value, Blueprint) and value.import_name == name:
+                app.register_blueprint(value)
 
 
 def _register_cli(app: Flask) -> None:
-    from matchmaking.accounts.cli import accounts_cli
-    from matchmaking.audit.cli import audit_cli
-    from matchmaking.demo import demo_cli
-    from matchmaking.needs.cli import needs_cli
-    from matchmaking.reference.cli import reference_cli
-
-    for group in (accounts_cli, needs_cli, demo_cli, reference_cli, audit_cli):
-        app.cli.add_command(group)
+    for name in CLI_MODULES:
+        module = importlib.import_module(name)
+        for value in vars(module).values():
+            if isinstance(value, click.Group):
+                app.cli.add_command(value)
 
 
 def _register_request_hooks(app: Flask) -> None:

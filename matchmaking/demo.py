@@ -16,6 +16,7 @@ from matchmaking.accounts import uscc
 from matchmaking.accounts.models import Organization, OrgKind, OrgStatus, Role, User
 from matchmaking.demo_data import ENTERPRISES, NEEDS, SOLVERS
 from matchmaking.extensions import db
+from matchmaking.matches import demo as demo_matches
 from matchmaking.needs import services as needs
 from matchmaking.needs.models import Need, NeedStatus, Transformation
 from matchmaking.reference import services as reference
@@ -64,10 +65,12 @@ def seed() -> list[tuple[str, str, str]]:
         org.uscc, org.town, org.industries = _code(n), towns[town], [industries[industry]]
         org.contact_name, org.contact_phone = "张经理", f"1380573{n:04d}"
         owners.append(user)
+    solvers: list[User] = []
     for n, (name, kind) in enumerate(SOLVERS):
         user = account(f"solver{n + 1}@demo.tongxiang", Role.solver, name, OrgKind(kind),
                        f"揭榜方用户（{name}）")
         user.organization.uscc = _code(100 + n)
+        solvers.append(user)
     # One self-registered enterprise waiting for verification.
     pending = Organization(name="桐乡市河山机械有限公司", kind=OrgKind.enterprise,
                            uscc=_code(200), town=towns["河山镇"], contact_name="李工",
@@ -79,6 +82,7 @@ def seed() -> list[tuple[str, str, str]]:
     # the board and the bureau's numbers look like a programme that has been running.
     start = datetime(2022, 3, 1, 2, 0, tzinfo=UTC)
     plan = _state_plan(len(NEEDS))
+    made_needs: list[Need] = []
     for n, (owner_index, title, trans, keywords, background, difficulty, indicators,
             budget) in enumerate(NEEDS):
         owner = owners[owner_index]
@@ -93,6 +97,7 @@ def seed() -> list[tuple[str, str, str]]:
             confidential=f"（保密）现有工艺参数与供应商报价，仅供科技局审核参考。编号 {n + 1}。",
         )
         need = needs.create_need(owner, data)
+        made_needs.append(need)
         target = plan[n]
         if target is NeedStatus.draft:
             continue
@@ -112,6 +117,9 @@ def seed() -> list[tuple[str, str, str]]:
             if target is NeedStatus.lapsed:
                 needs.lapse_need(need, bureau)
         need.first_published_at = min(when, need.first_published_at)
+    db.session.flush()
+    demo_matches.seed({"bureau": bureau, "owners": owners, "solvers": solvers,
+                       "needs": made_needs})
     return accounts_made
 
 

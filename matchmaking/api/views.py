@@ -10,18 +10,15 @@ from flask_login import current_user
 
 from matchmaking.access import public
 from matchmaking.errors import DomainError
-from matchmaking.extensions import csrf
+from matchmaking.extensions import csrf, db
 from matchmaking.needs import queries
 from matchmaking.needs.models import Need
 from matchmaking.pagination import int_arg
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-csrf.exempt(bp)
 
-
-@bp.before_request
-def csrf_for_session_writes() -> None:
-    # Bearer-token clients send no cookies, so CSRF cannot reach them; a browser session can.
+def _csrf_for_session_writes() -> None:
+    # Bearer-token clients send no cookies, so CSRF cannot reach them; a browser session can,
+    # and must send the token in the X-CSRFToken header.
     if request.method not in ("GET", "HEAD", "OPTIONS") and not request.headers.get(
         "Authorization", ""
     ).startswith("Bearer "):
@@ -32,9 +29,24 @@ def error(code: str, message: str, status: int):
     return jsonify(error={"code": code, "message": message}), status
 
 
-@bp.errorhandler(DomainError)
-def domain_error(exc: DomainError):
+def _domain_error(exc: DomainError):
+    db.session.rollback()
     return error(exc.code, exc.message, exc.status)
+
+
+def api_blueprint(name: str, import_name: str) -> Blueprint:
+    """A blueprint under /api/v1 with the API's CSRF rule and JSON domain errors.
+
+    Each domain defines its own (``api_bp = api_blueprint("bids_api", __name__)``).
+    """
+    blueprint = Blueprint(name, import_name, url_prefix="/api/v1")
+    csrf.exempt(blueprint)
+    blueprint.before_request(_csrf_for_session_writes)
+    blueprint.register_error_handler(DomainError, _domain_error)
+    return blueprint
+
+
+bp = api_blueprint("api", __name__)
 
 
 def need_summary(need: Need) -> dict[str, Any]:

@@ -1,0 +1,5 @@
+"""`flask matches ...` commands."""
+
+from flask.cli import AppGroup
+
+matches_cli = AppGroup("matches", help="matches commands.")

@@ -1,0 +1,5 @@
+"""`flask stats ...` commands."""
+
+from flask.cli import AppGroup
+
+stats_cli = AppGroup("stats", help="stats commands.")
