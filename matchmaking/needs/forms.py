@@ -30,7 +30,7 @@ class NeedForm(BaseForm):
                                                       _len(3000, "核心技术指标")])
     expected_outcome = TextAreaField("预期成果", validators=[Optional(), _len(3000, "预期成果")])
     budget_negotiable = BooleanField("榜额面议")
-    budget_wan = StringField("榜额（万元）", validators=[Optional()])
+    budget_wan = StringField("榜额（万元）")
     deadline = DateField("揭榜截止日期",
                          validators=[DataRequired("请填写有效的截止日期（年-月-日）")])
     industry_id = SelectField("所属行业", coerce=int, validators=[DataRequired("请选择行业")])

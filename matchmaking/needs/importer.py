@@ -185,7 +185,9 @@ def _enterprises(rows: list[CleanRow], report: ImportReport) -> dict[str, int]:
         select(Organization.name, Organization.id).where(Organization.name.in_(names))
     ).all()) if len(names) < 30000 else dict(
         db.session.execute(select(Organization.name, Organization.id)).all())
-    town_of = {r.enterprise: r.town_id for r in rows}
+    town_of: dict[str, int] = {}
+    for r in rows:  # a new enterprise takes the town of its first row
+        town_of.setdefault(r.enterprise, r.town_id)
     new = [n for n in names if n not in known]
     if new:
         now = utcnow()
