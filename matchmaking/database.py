@@ -24,12 +24,13 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
 
 
 def _sqlite_begin(conn) -> None:
-    # Writers take the write lock at BEGIN so that two writers never deadlock on an upgrade
-    # (SQLITE_BUSY_SNAPSHOT); reads in GET requests stay concurrent under WAL.
-    if has_request_context() and request.method in SAFE_METHODS:
-        conn.exec_driver_sql("BEGIN")
-    else:
+    # A request that changes state takes the write lock at BEGIN, so two writers queue on
+    # busy_timeout instead of failing on a read-to-write upgrade (SQLITE_BUSY_SNAPSHOT).
+    # Reads (GET requests, CLI and shell sessions) begin deferred and never block writers.
+    if has_request_context() and request.method not in SAFE_METHODS:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
 
 
 def configure_engine(engine: Engine) -> None:

@@ -3,12 +3,13 @@ TEST_DATABASE_URL is set), a client, users of each role, and factories."""
 
 from __future__ import annotations
 
+import contextvars
 import os
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 
 from matchmaking import create_app
@@ -17,6 +18,19 @@ from tests import factories
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 TEST_SECRET = "test-secret-key-" + "x" * 32
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in an empty context, so it pushes its own app context: its own ``g``
+    (signed-in user) and its own database session, as in production. Without this, requests
+    would reuse the test's app context and share state that a real server never shares."""
+
+    def open(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        # End the test's own transaction first: the request then sees what the test wrote,
+        # and afterwards the test reads fresh rows (its objects are expired by the commit).
+        if has_app_context():  # not inside a redirect that this client follows
+            db.session.commit()
+        return contextvars.Context().run(super().open, *args, **kwargs)
 
 
 def _migrate(url: str, instance: str) -> None:
@@ -73,6 +87,7 @@ def app(database_url: str, tmp_path) -> Iterator[Flask]:
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "WTF_CSRF_ENABLED": False,
     })
+    app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
         db.session.remove()
