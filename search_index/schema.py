@@ -1,0 +1,98 @@
+"""The indexed document and the Whoosh schema of the board's index.
+
+Only public fields of a need are ever indexed: the application builds a
+:class:`NeedDocument` from the public summary and never passes confidential details or bids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+
+from .analysis import ChineseAnalyzer
+
+# BM25F field weights (applied as query boosts): a word in the title says more than one
+# in the keywords, which says more than one in the long description.
+FIELD_WEIGHTS: dict[str, float] = {"title": 3.0, "keywords": 2.0, "description": 1.0, "meta": 0.5}
+TEXT_FIELDS = tuple(FIELD_WEIGHTS)
+FACET_FIELDS = ("industry", "transformation", "town")
+STATUSES = ("published", "closed", "matched", "converted", "lapsed")
+TRANSFORMATION_LABELS = {"digital": "数字化 数字化改造", "green": "绿色化 绿色化改造"}
+
+
+@dataclass(frozen=True, slots=True)
+class NeedDocument:
+    """The public, searchable summary of one need.
+
+    ``description`` is the public text fields concatenated (background, technical
+    difficulty, core indicators, expected outcome, IP terms). ``version`` is an opaque stamp
+    of the content the application indexed, stored so a drift check can spot stale entries.
+    ``budget_wan`` is None for 面议.
+    """
+
+    id: int
+    ref: str
+    title: str
+    keywords: str
+    description: str
+    industry: str
+    transformation: str
+    town: str
+    budget_wan: float | None
+    deadline: date
+    published_at: datetime
+    status: str
+    version: str
+
+
+def build_schema() -> Schema:
+    """The schema; text fields keep token positions so phrase queries work."""
+    analyzer = ChineseAnalyzer()
+    return Schema(
+        id=ID(stored=True, unique=True),
+        ref=ID(stored=True),
+        title=TEXT(analyzer=analyzer, stored=True, phrase=True),
+        keywords=TEXT(analyzer=analyzer, stored=True, phrase=True),
+        description=TEXT(analyzer=analyzer, stored=True, phrase=True),
+        # Industry, town and transformation as words, so 绿色化 or 濮院 in a query can match.
+        meta=TEXT(analyzer=analyzer, phrase=False),
+        industry=ID(sortable=True),
+        transformation=ID(sortable=True),
+        town=ID(sortable=True),
+        status=ID(sortable=True),
+        deadline=NUMERIC(int, bits=32, sortable=True),
+        published=NUMERIC(int, bits=64, sortable=True),
+        # Hundredths of 万元 as an integer: a sortable float column fails in whoosh-reloaded.
+        budget=NUMERIC(int, bits=64, sortable=True),
+        version=STORED(),
+    )
+
+
+def _epoch(moment: datetime) -> int:
+    if moment.tzinfo is None:  # naive datetimes are taken as UTC, as the database stores them
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def to_fields(doc: NeedDocument) -> dict[str, object]:
+    """The Whoosh field values for ``doc`` (the id as text: the unique key)."""
+    meta = " ".join((doc.industry, doc.town, TRANSFORMATION_LABELS.get(doc.transformation, "")))
+    return {
+        "id": str(doc.id),
+        "ref": doc.ref,
+        "title": doc.title,
+        "keywords": doc.keywords,
+        "description": doc.description,
+        "meta": meta,
+        "industry": doc.industry,
+        "transformation": doc.transformation,
+        "town": doc.town,
+        "status": doc.status,
+        "deadline": doc.deadline.toordinal(),
+        "published": _epoch(doc.published_at),
+        # 面议 sorts after every stated budget when sorting by budget, highest first.
+        "budget": -1 if doc.budget_wan is None else round(doc.budget_wan * 100),
+        "version": doc.version,
+    }

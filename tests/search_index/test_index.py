@@ -1,0 +1,224 @@
+"""Writing, reading, rebuilding and locking the index on disk."""
+
+from __future__ import annotations
+
+import os
+import threading
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from search_index import IndexLockTimeoutError, SearchIndex
+from search_index import index as index_module
+
+
+def test_ensure_creates_once(tmp_path: Path) -> None:
+    ix = SearchIndex(tmp_path / "s")
+    assert not ix.exists()
+    ix.ensure()
+    folder = index_module.folder_of(ix)
+    ix.ensure()
+    assert index_module.folder_of(ix) == folder
+    assert (tmp_path / "s" / "current").is_symlink()
+    ix.close()
+
+
+def test_apply_upserts_and_deletes(index: SearchIndex, make_doc) -> None:
+    index.apply([make_doc(id=1, title="余热回收"), make_doc(id=2, title="余热利用")], [])
+    assert sorted(index.search("余热").ids) == [1, 2]
+    index.apply([], [1])
+    assert index.search("余热").ids == [2]
+    index.apply([make_doc(id=2, title="余热回收"), make_doc(id=3, title="余热锅炉")], [2])
+    assert index.search("余热").ids == [3]  # an id in both lists ends up deleted
+    index.apply([], [])  # nothing to do: no commit, no new segment
+
+
+def test_small_commits_do_not_merge(index: SearchIndex, make_doc) -> None:
+    for i in range(1, 7):
+        index.apply([make_doc(id=i, title=f"余热{i}")], [])
+    assert index.segment_count() == 6
+    index.merge()  # Whoosh's policy merges small segments once there are more than four
+    assert index.segment_count() < 6
+    index.optimize()
+    assert index.segment_count() == 1
+    assert index.doc_count() == 6
+
+
+def test_updated_need_appears_exactly_once_with_a_reused_searcher(
+    index: SearchIndex, make_doc
+) -> None:
+    index.apply([make_doc(id=1, title="定形机余热回收", version="v1")], [])
+    first = index.searcher()
+    assert index.search("余热").ids == [1]
+    index.apply([make_doc(id=1, title="定形机余热回收改造", version="v2")], [])
+    assert index.searcher() is not first  # replaced, not refresh()-ed
+    result = index.search("余热")
+    assert result.ids == [1] and result.total == 1
+    assert index.searcher() is index.searcher()  # reused while nothing changed
+    assert index.stored_versions() == {1: "v2"}
+
+
+def test_stored_versions(index: SearchIndex, make_doc) -> None:
+    index.apply([make_doc(id=i, version=f"h{i}") for i in (3, 7)], [])
+    assert index.stored_versions() == {3: "h3", 7: "h7"}
+
+
+def test_second_writer_times_out(index: SearchIndex, make_doc) -> None:
+    holder = index._open().lock("WRITELOCK")
+    assert holder.acquire()
+    try:
+        with pytest.raises(IndexLockTimeoutError):
+            index.apply([make_doc(id=1)], [], lock_timeout=0.2)
+    finally:
+        holder.release()
+    index.apply([make_doc(id=1, title="余热")], [], lock_timeout=0.2)
+    assert index.search("余热").ids == [1]
+
+
+def test_lock_file_of_a_killed_writer_does_not_block(index: SearchIndex, make_doc) -> None:
+    folder = index_module.folder_of(index)
+    assert folder is not None
+    (folder / "MAIN_WRITELOCK").touch()  # what a SIGKILLed writer leaves behind
+    (folder / "_MAIN_9.toc.1700000000.0").write_bytes(b"half")  # and a half-written TOC
+    index.apply([make_doc(id=1, title="余热")], [], lock_timeout=0.2)
+    assert not (folder / "_MAIN_9.toc.1700000000.0").exists()
+    assert index.search("余热").ids == [1]
+
+
+def test_rebuild_swaps_atomically_while_a_searcher_is_open(tmp_path: Path, make_doc) -> None:
+    ix = SearchIndex(tmp_path / "s")
+    ix.ensure()
+    ix.apply([make_doc(id=1, title="余热回收")], [])
+    old_searcher = ix.searcher()
+    old_folder = index_module.folder_of(ix)
+    report = ix.rebuild(
+        (make_doc(id=i, title="余热锅炉") for i in (2, 3)), total=2, procs=1, progress=False
+    )
+    assert report.documents == 2
+    # The open searcher still reads the old version...
+    assert old_searcher.doc_count() == 1
+    # ...and the next search uses the new one.
+    assert sorted(ix.search("余热").ids) == [2, 3]
+    assert ix.searcher() is not old_searcher
+    ix.rebuild([make_doc(id=4, title="余热")], procs=1)
+    versions = sorted(p.name for p in (tmp_path / "s").iterdir() if p.name.startswith("v-"))
+    assert len(versions) == 2  # the live one and the one it replaced
+    assert old_folder is not None and not old_folder.exists()
+    assert ix.search("余热").ids == [4]
+    ix.close()
+
+
+def test_rebuild_with_two_processes(tmp_path: Path, make_doc) -> None:
+    ix = SearchIndex(tmp_path / "s")
+    docs = [make_doc(id=i, title=f"涤纶长丝断头检测{i}") for i in range(1, 301)]
+    ix.rebuild(docs, total=len(docs), procs=2)
+    assert ix.doc_count() == 300
+    assert ix.search("断头", per_page=5).total == 300
+    ix.close()
+
+
+def test_failed_rebuild_leaves_the_live_index(tmp_path: Path, make_doc) -> None:
+    ix = SearchIndex(tmp_path / "s")
+    ix.ensure()
+    ix.apply([make_doc(id=1, title="余热")], [])
+
+    def broken():
+        yield make_doc(id=2, title="余热")
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        ix.rebuild(broken(), procs=1)
+    assert ix.search("余热").ids == [1]
+    assert not [p for p in (tmp_path / "s").iterdir() if p.name.startswith("build-")]
+    ix.close()
+
+
+def test_filters_sorts_and_facets(index: SearchIndex, make_doc) -> None:
+    index.apply(
+        [
+            make_doc(
+                id=1,
+                title="余热回收",
+                industry="化纤",
+                town="洲泉镇",
+                budget_wan=300.0,
+                deadline=date(2030, 3, 1),
+                published_at=datetime(2024, 1, 1),
+            ),
+            make_doc(
+                id=2,
+                title="余热利用",
+                industry="玻纤",
+                town="梧桐街道",
+                budget_wan=None,
+                deadline=date(2030, 1, 1),
+                published_at=datetime(2024, 3, 1),
+                transformation="green",
+            ),
+            make_doc(
+                id=3,
+                title="余热锅炉",
+                industry="化纤",
+                town="洲泉镇",
+                budget_wan=80.0,
+                deadline=date(2020, 1, 1),
+                published_at=datetime(2024, 2, 1),
+                status="closed",
+            ),
+        ],
+        [],
+    )
+    result = index.search("余热")
+    assert result.facets["industry"] == {"化纤": 2, "玻纤": 1}
+    assert result.facets["town"] == {"洲泉镇": 2, "梧桐街道": 1}
+    assert result.facets["transformation"] == {"digital": 2, "green": 1}
+    assert index.search("余热", filters={"industry": "化纤"}).total == 2
+    assert index.search("余热", filters={"town": ["梧桐街道", "洲泉镇"]}).total == 3
+    open_needs = {"status": "published", "deadline_from": date(2025, 1, 1)}
+    assert sorted(index.search("余热", filters=open_needs).ids) == [1, 2]
+    assert index.search("余热", sort="newest").ids == [2, 3, 1]
+    assert index.search("余热", sort="deadline").ids == [3, 2, 1]
+    assert index.search("余热", sort="budget").ids == [1, 3, 2]  # 面议 last
+    assert index.search("", sort="relevance").ids == [2, 3, 1]  # empty query: newest first
+    page2 = index.search("余热", sort="newest", page=2, per_page=2)
+    assert page2.ids == [1] and page2.total == 3
+
+
+def test_time_limit_returns_partial_results(labelled_index: SearchIndex, monkeypatch) -> None:
+    original = index_module._AllowedWithinTime.prepare
+
+    def expired(self, *args):
+        original(self, *args)
+        self.timedout = True  # as if the timer fired before the first document
+
+    monkeypatch.setattr(index_module._AllowedWithinTime, "prepare", expired)
+    result = labelled_index.search("玻纤")
+    assert result.partial and result.total_is_estimate
+    assert result.total < 20
+
+
+def test_searchers_are_per_thread_and_consistent(labelled_index: SearchIndex) -> None:
+    expected = labelled_index.search("余热回收 热泵").ids
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(15):
+                assert labelled_index.search("余热回收 热泵").ids == expected
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+
+
+def test_jieba_cache_directory_is_private(tmp_path: Path) -> None:
+    from search_index.analysis import _private_dir
+
+    path = _private_dir(tmp_path / "a" / "cache")
+    assert os.stat(path).st_mode & 0o777 == 0o700
