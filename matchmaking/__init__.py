@@ -48,9 +48,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_request_hooks(app)
 
     from matchmaking import errors_views, templating
+    from matchmaking.search import sync
 
     errors_views.init_app(app)
     templating.init_app(app)
+    sync.init_app(app)
     return app
 
 
