@@ -40,6 +40,8 @@ class BidStatus(enum.StrEnum):
 # A bid is "live" while it can still become or is the chosen one.
 LIVE_BID_STATUSES = (BidStatus.submitted, BidStatus.shortlisted, BidStatus.accepted)
 _LIVE_SQL = "status IN ('submitted', 'shortlisted', 'accepted')"
+# Waiting for the enterprise's decision: may still be edited (before the deadline) or withdrawn.
+PENDING_BID_STATUSES = (BidStatus.submitted, BidStatus.shortlisted)
 
 
 class Bid(db.Model):
@@ -53,6 +55,10 @@ class Bid(db.Model):
         CheckConstraint("price_wan IS NULL OR price_wan >= 0", name="price_nonneg"),
         CheckConstraint("status <> 'declined' OR decided_at IS NOT NULL",
                         name="declined_has_time"),
+        CheckConstraint("status <> 'accepted' OR decided_at IS NOT NULL",
+                        name="accepted_has_time"),
+        CheckConstraint("status <> 'withdrawn' OR withdrawn_at IS NOT NULL",
+                        name="withdrawn_has_time"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,6 +86,42 @@ class Bid(db.Model):
     organization: Mapped[Organization] = relationship()
     created_by: Mapped[User | None] = relationship()
 
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_BID_STATUSES
+
+    @property
+    def is_pending(self) -> bool:
+        """Still waiting for the enterprise's decision."""
+        return self.status in PENDING_BID_STATUSES
+
+    @property
+    def price_label(self) -> str:
+        if self.price_wan is None:
+            return "面议"
+        return f"{self.price_wan.normalize():f} 万元"
+
+    # -- object permissions (deny by default), used by views and templates alike
+    def is_authored_by(self, user: User | None) -> bool:
+        return bool(user and user.is_authenticated and user.is_solver
+                    and user.organization_id == self.organization_id)
+
+    def can_view(self, user: User | None) -> bool:
+        """Only the author organization, the need's enterprise and the bureau see a bid."""
+        if not (user and user.is_authenticated):
+            return False
+        return (self.is_authored_by(user) or self.need.is_owned_by(user) or user.is_bureau)
+
+    def can_edit(self, user: User | None) -> bool:
+        return (self.is_authored_by(user) and self.is_pending
+                and self.need.is_open_for_bids)
+
+    def can_withdraw(self, user: User | None) -> bool:
+        return self.is_authored_by(user) and self.is_pending
+
+    def can_decide(self, user: User | None) -> bool:
+        return self.need.is_owned_by(user) and self.is_pending
+
 
 class Question(db.Model):
     """A solver's clarifying question; once answered it is shown publicly, without the asker."""
@@ -97,3 +139,21 @@ class Question(db.Model):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     need: Mapped[Need] = relationship()
+    organization: Mapped[Organization] = relationship()
+
+    @property
+    def is_answered(self) -> bool:
+        return self.answer is not None
+
+    def can_view(self, user: User | None) -> bool:
+        """Answered questions are public (without the asker); open ones are seen by the asker's
+        organization, the need's enterprise and the bureau."""
+        if self.is_answered and self.need.is_public:
+            return True
+        if not (user and user.is_authenticated):
+            return False
+        return (user.organization_id == self.organization_id or self.need.is_owned_by(user)
+                or user.is_bureau)
+
+    def can_answer(self, user: User | None) -> bool:
+        return self.need.is_owned_by(user) and not self.is_answered

@@ -47,6 +47,8 @@ class Match(db.Model):
         ),
         CheckConstraint("status <> 'terminated' OR terminated_at IS NOT NULL",
                         name="terminated_has_time"),
+        CheckConstraint("conversion_recorded_at IS NULL OR completed_on IS NOT NULL",
+                        name="recorded_conversion_has_date"),
         CheckConstraint("contract_amount_wan IS NULL OR contract_amount_wan >= 0",
                         name="amount_nonneg"),
         Index("ix_matches_signed_on", "signed_on"),
@@ -70,6 +72,8 @@ class Match(db.Model):
     conversion_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The bureau's reason when it sent a recorded conversion back to the enterprise.
+    conversion_return_reason: Mapped[str | None] = mapped_column(Text)
     terminated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     termination_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -81,6 +85,40 @@ class Match(db.Model):
     milestones: Mapped[list[Milestone]] = relationship(
         back_populates="match", order_by="Milestone.occurred_on", cascade="all, delete-orphan"
     )
+
+    @property
+    def is_in_progress(self) -> bool:
+        return self.status in IN_PROGRESS
+
+    @property
+    def awaits_confirmation(self) -> bool:
+        """The enterprise recorded the conversion; the bureau has not confirmed it yet."""
+        return self.status is MatchStatus.signed and self.conversion_recorded_at is not None
+
+    @property
+    def amount_label(self) -> str:
+        if self.contract_amount_wan is None:
+            return "—"
+        return f"{self.contract_amount_wan.normalize():f} 万元"
+
+    # -- object permissions (deny by default), used by views and templates alike
+    def is_party(self, user: User | None) -> bool:
+        """The need's enterprise or the solver organization of this match."""
+        if not (user and user.is_authenticated):
+            return False
+        return self.need.is_owned_by(user) or (
+            user.is_solver and user.organization_id == self.solver_org_id)
+
+    def can_view(self, user: User | None) -> bool:
+        return self.is_party(user) or bool(user and user.is_authenticated and user.is_bureau)
+
+    def can_manage(self, user: User | None) -> bool:
+        """Signing and recording the conversion belong to the need's enterprise."""
+        return self.need.is_owned_by(user)
+
+
+# Milestones may be recorded and the match terminated while it is in one of these states.
+IN_PROGRESS = frozenset({MatchStatus.negotiating, MatchStatus.signed})
 
 
 class Milestone(db.Model):

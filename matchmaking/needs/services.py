@@ -219,6 +219,50 @@ def lapse_need(need: Need, actor: User | None = None) -> None:
     touch_index(need)
 
 
+# --- the need follows its matches (DESIGN.md life cycle: closed → matched → converted) ---------
+# A match can be signed while the need is still published (the enterprise chose before the
+# deadline) or after it closed; a lapsed need only becomes matched through the history import
+# (a signed contract proves it did not lapse). The need never goes back: a matched need whose
+# match is later terminated stays matched, as the counting rule counts it by its first signing.
+MATCHABLE_STATUSES = frozenset({NeedStatus.published, NeedStatus.closed, NeedStatus.lapsed})
+
+
+def mark_matched(need: Need, actor: User | None = None, *, match_id: int | None = None) -> bool:
+    """A match of the need was signed: published/closed/lapsed → matched.
+
+    Returns whether the status changed (a need already matched or converted stays as it is).
+    """
+    ensure_current(need)
+    if need.status in (NeedStatus.matched, NeedStatus.converted):
+        return False
+    if need.status not in MATCHABLE_STATUSES:
+        raise IllegalTransition(f"{need.status.label}状态的需求不能签约对接",
+                                code="need_not_matchable")
+    before = need.status
+    need.status = NeedStatus.matched
+    record("need.match", actor=actor, obj=need, from_state=before, to_state=need.status,
+           details={"match": match_id} if match_id else None)
+    touch_index(need)
+    return True
+
+
+def mark_converted(need: Need, actor: User | None = None, *,
+                   match_id: int | None = None) -> bool:
+    """A conversion of one of the need's matches was confirmed: matched → converted.
+
+    Returns whether the status changed (a converted need counts once).
+    """
+    if need.status is NeedStatus.converted:
+        return False
+    if need.status is not NeedStatus.matched:
+        mark_matched(need, actor, match_id=match_id)
+    need.status = NeedStatus.converted
+    record("need.convert", actor=actor, obj=need, from_state=NeedStatus.matched,
+           to_state=need.status, details={"match": match_id} if match_id else None)
+    touch_index(need)
+    return True
+
+
 def close_expired_needs(on: date | None = None) -> int:
     """The closing job: persist 'closed' for every published need past its deadline."""
     on = on or today()
@@ -250,6 +294,7 @@ def review_queue() -> list[Need]:
 
 __all__ = [
     "ESSENTIAL_FIELDS", "NeedData", "close_expired_needs", "create_need", "ensure_current",
-    "lapse_need", "publish_need", "return_need", "review_queue", "submit_need", "touch_index",
-    "update_need", "view_confidential", "withdraw_need",
+    "lapse_need", "mark_converted", "mark_matched", "publish_need", "return_need",
+    "review_queue", "submit_need", "touch_index", "update_need", "view_confidential",
+    "withdraw_need",
 ]
