@@ -22,7 +22,7 @@ from matchmaking.extensions import db
 from matchmaking.needs.models import PUBLIC_STATUSES, Need
 from matchmaking.search.models import SearchOutbox
 from matchmaking.timeutil import utcnow
-from search_index import NeedDocument, SearchIndex
+from search_index import NeedDocument, SearchIndex, warm_up
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -56,7 +56,11 @@ def get_index() -> SearchIndex:
     if index is None:
         root = current_app.config["SEARCH_INDEX_DIR"]
         os.makedirs(root, mode=0o700, exist_ok=True)
-        index = SearchIndex(root, jieba_cache_dir=os.path.join(root, ".jieba"))
+        cache = os.path.join(root, ".jieba")
+        # Load jieba's dictionary now (a no-op after gunicorn's preload), not inside the first
+        # search's time limit.
+        warm_up(cache)
+        index = SearchIndex(root, jieba_cache_dir=cache)
         current_app.extensions["search_index"] = index
     return index
 
