@@ -35,7 +35,6 @@ def import_command(path: str, publish: bool) -> None:
         # Cheaper to build the index afresh than to apply this many single updates.
         from matchmaking.search import services as search
 
-        db.session.info.pop("search_outbox_written", None)
         search.rebuild(progress=True)
     click.echo(f"导入完成：新增 {report.created} 条，更新 {report.updated} 条，"
                f"新建企业 {report.organizations_created} 家。")

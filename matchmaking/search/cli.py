@@ -15,7 +15,8 @@ def sync() -> None:
     """Apply pending outbox rows to the index (catch-up after a failed update)."""
     before = services.pending_count()
     done = services.apply_pending(lock_timeout=30.0)
-    click.echo(f"applied {before} outbox rows ({done} needs)")
+    purged = services.purge_applied()
+    click.echo(f"applied {before} outbox rows ({done} needs); purged {purged} old rows")
 
 
 @search_cli.command("rebuild")

@@ -106,6 +106,18 @@ def apply_pending(*, limit: int | None = None, lock_timeout: float = 5.0) -> int
             return done
 
 
+def purge_applied(older_than_days: int = 7) -> int:
+    """Delete outbox rows applied more than ``older_than_days`` ago (they are history)."""
+    from datetime import timedelta
+
+    from sqlalchemy import delete
+
+    result = db.session.execute(delete(SearchOutbox).where(
+        SearchOutbox.applied_at < utcnow() - timedelta(days=older_than_days)))
+    db.session.commit()
+    return result.rowcount or 0
+
+
 def pending_count() -> int:
     return db.session.execute(
         select(func.count(SearchOutbox.id)).where(SearchOutbox.applied_at.is_(None))

@@ -174,3 +174,18 @@ def test_index_directory_is_private(app):
     services.get_index().ensure()
     mode = os.stat(app.config["SEARCH_INDEX_DIR"]).st_mode & 0o777
     assert mode == 0o700
+
+
+def test_sync_purges_old_applied_outbox_rows(runner, enterprise, bureau):
+    from datetime import timedelta
+
+    import time_machine
+
+    from matchmaking.timeutil import utcnow
+
+    factories.need(enterprise, "published", bureau=bureau)
+    services.apply_pending()
+    with time_machine.travel(utcnow() + timedelta(days=8)):
+        result = runner.invoke(args=["search", "sync"])
+    assert "purged 1" in result.output
+    assert db.session.execute(select(SearchOutbox)).first() is None
