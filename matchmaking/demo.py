@@ -108,7 +108,10 @@ def seed() -> list[tuple[str, str, str]]:
             needs.return_need(need, bureau, "技术指标不够具体，请补充可量化的验收指标。")
             continue
         needs.publish_need(need, bureau)
+        # Needs still open were published recently; the others spread over 2022–2026.
         when = start + timedelta(days=n * 37)
+        if target is NeedStatus.published:
+            when = datetime.now(UTC) - timedelta(days=n % 50 + 1)
         if target is NeedStatus.withdrawn:
             needs.withdraw_need(need, owner, "企业已自行解决")
         elif target in (NeedStatus.closed, NeedStatus.lapsed):

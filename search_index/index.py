@@ -454,7 +454,11 @@ def _facet_counts(searcher: Searcher, docnums: Iterable[int]) -> dict[str, dict[
     values: dict[str, list[str]] | None = getattr(searcher, "_board_facet_values", None)
     if values is None:
         reader = searcher.reader()
-        values = {name: list(reader.column_reader(name, translate=True)) for name in FACET_FIELDS}
+        if reader.doc_count_all() == 0:  # an empty index's reader has no columns at all
+            values = {name: [] for name in FACET_FIELDS}
+        else:
+            values = {name: list(reader.column_reader(name, translate=True))
+                      for name in FACET_FIELDS}
         searcher._board_facet_values = values  # type: ignore[attr-defined]
     docs = list(docnums)
     counts: dict[str, dict[str, int]] = {}

@@ -91,6 +91,9 @@ def app(database_url: str, tmp_path) -> Iterator[Flask]:
     with app.app_context():
         yield app
         db.session.remove()
+    index = app.extensions.get("search_index")
+    if index is not None:
+        index.close()  # release the searchers' file handles
     _reset(app)
 
 

@@ -26,6 +26,9 @@ _NEED_SUMMARY = {
     },
 }
 _BOARD_PARAMS = [
+    {"name": "q", "in": "query", "description": "中文检索词（≤100 字）；给出时按相关度排序，"
+     "每项增加 score 与 highlight（安全的 HTML，仅含 <mark>）",
+     "schema": {"type": "string", "maxLength": 100}},
     {"name": "industry", "in": "query", "schema": {"type": "integer"}},
     {"name": "transformation", "in": "query",
      "schema": {"type": "string", "enum": ["digital", "green"]}},
@@ -34,7 +37,7 @@ _BOARD_PARAMS = [
         "type": "string",
         "enum": ["published", "closed", "matched", "converted", "lapsed", "all"]}},
     {"name": "sort", "in": "query",
-     "schema": {"type": "string", "enum": ["newest", "deadline", "budget"]}},
+     "schema": {"type": "string", "enum": ["relevance", "newest", "deadline", "budget"]}},
     {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
     {"name": "per_page", "in": "query",
      "schema": {"type": "integer", "minimum": 1, "maximum": 100}},

@@ -87,6 +87,22 @@ def needs():
         filters.status = None
     page = int_arg(request.args, "page", 1)
     per_page = int_arg(request.args, "per_page", 20, hi=current_app.config["API_MAX_PER_PAGE"])
+    q = request.args.get("q", "").strip()
+    if q:
+        # Ranked by relevance (or the given sort) through the search index.
+        from matchmaking.search.services import search_needs
+
+        sort = request.args.get("sort", "relevance")
+        found = search_needs(q, filters, sort, page, per_page)
+        items = []
+        for need, hit in found.rows:
+            item = need_summary(need)
+            item["score"] = round(hit.score, 4) if hit else 0.0
+            item["highlight"] = {"title": hit.highlight_title if hit else need.title,
+                                 "snippet": hit.highlight_snippet if hit else ""}
+            items.append(item)
+        return jsonify(total=found.total, total_is_estimate=found.estimate, page=found.page,
+                       per_page=found.per_page, partial=found.partial, items=items)
     items, total = queries.page_of(queries.board_select(filters), page, per_page)
     return jsonify(total=total, page=page, per_page=per_page,
                    items=[need_summary(n) for n in items])

@@ -9,6 +9,8 @@ from matchmaking.extensions import db
 from matchmaking.needs import importer, services
 from matchmaking.tabular import TabularError
 
+LARGE_IMPORT = 2000
+
 needs_cli = AppGroup("needs", help="Technology needs: import and jobs.")
 
 
@@ -29,6 +31,11 @@ def import_command(path: str, publish: bool) -> None:
         click.echo(f"发现 {len(report.errors)} 处错误，未导入任何数据。", err=True)
         raise SystemExit(1)
     db.session.commit()
+    if report.created + report.updated > LARGE_IMPORT:
+        # Cheaper to build the index afresh than to apply this many single updates.
+        from matchmaking.search import services as search
+
+        search.rebuild(progress=True)
     click.echo(f"导入完成：新增 {report.created} 条，更新 {report.updated} 条，"
                f"新建企业 {report.organizations_created} 家。")
 

@@ -23,6 +23,7 @@ from matchmaking.extensions import db
 from matchmaking.needs.models import PUBLIC_STATUSES, Need, NeedStatus, Transformation
 from matchmaking.reference.models import Industry, Town
 from matchmaking.search.models import SearchOutbox
+from matchmaking.search.sync import note_bulk_outbox
 from matchmaking.tabular import read_rows
 from matchmaking.timeutil import LOCAL_TZ, today, utcnow
 
@@ -262,6 +263,7 @@ def import_needs(path: str, *, publish: bool = False, actor: Any = None,
     record_many(audit_rows, actor=actor)
     for start in range(0, len(touched), BATCH):
         db.session.execute(insert(SearchOutbox), touched[start:start + BATCH])
+    note_bulk_outbox(db.session())
     report.created = len(inserts)
     report.updated = len(updates)
     record("needs.import", actor=actor, details={"path": path.rsplit("/", 1)[-1],

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from matchmaking.access import login, public, roles
 from matchmaking.accounts.forms import EmptyForm, ReasonForm
 from matchmaking.accounts.models import Role
+from matchmaking.actions import perform
 from matchmaking.errors import DomainError
 from matchmaking.extensions import db
 from matchmaking.needs import queries, services
@@ -169,18 +170,7 @@ def withdraw(need_id: int):
 
 
 def _transition(need: Need, action, success: str, *, form=None, back: str | None = None):
-    form = form or EmptyForm()
-    if not form.validate_on_submit():
-        flash("表单已失效或内容不完整，请重试。", "danger")
-    else:
-        try:
-            action()
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
-            flash(success, "success")
+    perform(action, success, form=form)
     return redirect(back or url_for("board.detail", need_id=need.id))
 
 

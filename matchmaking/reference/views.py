@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import StringField
@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length
 from matchmaking.access import roles
 from matchmaking.accounts.forms import EmptyForm
 from matchmaking.accounts.models import Role
-from matchmaking.errors import DomainError
+from matchmaking.actions import perform
 from matchmaking.extensions import db
 from matchmaking.forms import BaseForm
 from matchmaking.reference import services
@@ -45,16 +45,8 @@ def index():
 def add(kind: str):
     _kind(kind)
     form = NameForm()
-    if not form.validate_on_submit():
-        flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
-    else:
-        try:
-            services.add_entry(kind, form.name.data, current_user)
-            db.session.commit()
-            flash("已添加。", "success")
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
+    perform(lambda: services.add_entry(kind, form.name.data, current_user), "已添加。",
+            form=form)
     return redirect(url_for("reference.index"))
 
 
@@ -62,11 +54,8 @@ def add(kind: str):
 @roles(Role.bureau)
 def toggle(kind: str, entry_id: int):
     entry = db.get_or_404(_kind(kind), entry_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    services.set_active(entry, request.form.get("active") == "1", current_user)
-    db.session.commit()
-    flash("已更新。", "success")
+    perform(lambda: services.set_active(entry, request.form.get("active") == "1", current_user),
+            "已更新。")
     return redirect(url_for("reference.index"))
 
 
@@ -75,14 +64,5 @@ def toggle(kind: str, entry_id: int):
 def rename(kind: str, entry_id: int):
     entry = db.get_or_404(_kind(kind), entry_id)
     form = NameForm()
-    if not form.validate_on_submit():
-        flash("名称无效。", "danger")
-    else:
-        try:
-            services.rename(entry, form.name.data, current_user)
-            db.session.commit()
-            flash("已更名。", "success")
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
+    perform(lambda: services.rename(entry, form.name.data, current_user), "已更名。", form=form)
     return redirect(url_for("reference.index"))

@@ -1,5 +1,33 @@
-"""The search page. (Filled in by the search issue.)"""
+"""The search page: Chinese full-text search over the public board."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from matchmaking.access import public
+from matchmaking.needs import queries
+from matchmaking.pagination import int_arg
+from matchmaking.search import services
 
 bp = Blueprint("search", __name__)
+
+# Broader terms offered when a search finds nothing.
+SUGGESTIONS = ["数字化改造", "节能降耗", "废水", "废气", "检测", "自动化", "新材料"]
+
+
+@bp.get("/search")
+@public
+def results():
+    query = services.clean_query(request.args.get("q", ""))
+    filters = queries.BoardFilters.from_args(request.args)
+    if "status" not in request.args:
+        filters.status = None  # searching looks at every public need unless asked otherwise
+    sort = request.args.get("sort", "relevance")
+    page = int_arg(request.args, "page", 1)
+    found = services.search_needs(query, filters, sort, page, 20)
+    industries, towns = queries.reference_choices()
+    return render_template(
+        "search/results.html", q=query, found=found, filters=filters, sort=sort,
+        industries=industries, towns=towns, status_filters=queries.STATUS_FILTERS,
+        suggestions=SUGGESTIONS,
+    )
