@@ -77,6 +77,7 @@ VIEW_MODULES = (
     "matchmaking.bids.views",
     "matchmaking.matches.views",
     "matchmaking.stats.views",
+    "matchmaking.stats.api",
     "matchmaking.audit.views",
     "matchmaking.search.views",
 )
