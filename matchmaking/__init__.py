@@ -13,6 +13,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from matchmaking import config as config_module
+from matchmaking import security
 from matchmaking.extensions import csrf, db, login_manager, migrate
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates")
@@ -116,6 +117,9 @@ def _register_request_hooks(app: Flask) -> None:
         incoming = request.headers.get("X-Request-ID", "")
         # Accept a proxy's id only if it is short and plain; otherwise make our own.
         g.request_id = incoming if incoming.isalnum() and len(incoming) <= 40 else uuid.uuid4().hex
+
+    # Rate limiting, session timeouts, second factor and password expiry (after the id).
+    security.init_app(app)
 
     @app.after_request
     def security_headers(response):

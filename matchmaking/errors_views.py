@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -25,6 +26,11 @@ MESSAGES = {
 
 def _respond(status: int, message: str | None = None, code: str | None = None):
     message = message or MESSAGES.get(status, "请求无法完成。")
+    if request_ctx.url_adapter is None:
+        # No URL adapter (e.g. an untrusted Host header): the page template cannot build
+        # links, so answer in plain text rather than fail again.
+        return Response(f"{status} {message} 请求编号：{g.get('request_id', '')}\n",
+                        status=status, mimetype="text/plain")
     if request.path.startswith("/api/"):
         return jsonify(error={"code": code or str(status), "message": message,
                               "request_id": g.get("request_id")}), status

@@ -1,5 +1,7 @@
 """Flask extensions, created unbound and initialised in create_app()."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -25,3 +27,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Storage from RATELIMIT_STORAGE_URI: memory:// for one process, redis:// shared by workers.
+# The key is the client address after ProxyFix (so the real client behind one trusted proxy).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

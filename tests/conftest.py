@@ -132,8 +132,7 @@ def login(client: FlaskClient):
     """login(user) signs the test client in as that user."""
 
     def do(user) -> None:
-        response = client.post("/login", data={"email": user.email,
-                                               "password": factories.PASSWORD})
+        response = factories.sign_in(client, user)  # with the TOTP step for bureau users
         assert response.status_code == 302, response.get_data(as_text=True)
 
     return do

@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy import update as sa_update
 from werkzeug.security import generate_password_hash
 
 from matchmaking.accounts import uscc
@@ -20,6 +21,8 @@ from matchmaking.reference.models import Industry, Town
 from matchmaking.timeutil import today
 
 PASSWORD = "Tongxiang-2026-揭榜!"
+# Bureau users sign in with a second factor; test users share this TOTP secret.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 _counter = itertools.count(1)
 
 
@@ -56,7 +59,8 @@ def user(kind: str = "enterprise", *, org: Organization | None = None, verified:
     org = org or organization(kind, name=org_name, verified=verified)
     n = next(_counter)
     u = User(email=email or f"user{n}@example.cn", name=f"用户{n}",
-             role=Role.for_kind(org.kind), organization=org, password_hash=_password_hash())
+             role=Role.for_kind(org.kind), organization=org, password_hash=_password_hash(),
+             totp_secret=TOTP_SECRET if org.kind is OrgKind.bureau else None)
     db.session.add(u)
     db.session.commit()
     return u
@@ -98,3 +102,17 @@ def need(owner: User, status: str = "draft", *, bureau: User | None = None,
         need_services.withdraw_need(n, owner)
     db.session.commit()
     return n
+
+
+def sign_in(client, user, password: str = PASSWORD):
+    """Sign ``client`` in as ``user`` through the real pages (password, then TOTP if any)."""
+    import pyotp
+
+    response = client.post("/login", data={"email": user.email, "password": password})
+    if response.status_code == 302 and "/login/totp" in response.headers["Location"]:
+        # A new code step for each sign-in: the same code is accepted only once.
+        db.session.execute(sa_update(User).where(User.id == user.id).values(totp_last_step=None))
+        db.session.commit()
+        response = client.post("/login/totp",
+                               data={"code": pyotp.TOTP(user.totp_secret or TOTP_SECRET).now()})
+    return response

@@ -33,6 +33,9 @@ def create_user(email: str, role: str, org_name: str, kind: str | None, name: st
         raise click.ClickException(exc.message) from None
     db.session.commit()
     click.echo(f"created {user.role.value} user {user.email} in {user.organization.name}")
+    if user.role is Role.bureau:
+        click.echo("this account signs in with a second factor: an authenticator app is set up "
+                   "(the secret shown once) at its first sign-in")
 
 
 @accounts_cli.command("create-token")
@@ -46,3 +49,27 @@ def create_token(email: str) -> None:
     db.session.commit()
     click.echo(f"token for {user.email} (stored hashed; shown only now):", err=True)
     click.echo(token)
+
+
+@accounts_cli.command("reset-totp")
+@click.argument("email")
+def reset_totp(email: str) -> None:
+    """Clear a user's second factor (lost phone); they enrol again at the next sign-in."""
+    user = services.find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no user with e-mail {email}")
+    services.reset_second_factor(user, via="cli")
+    db.session.commit()
+    click.echo(f"second factor of {user.email} cleared; every session signed out")
+
+
+@accounts_cli.command("unlock")
+@click.argument("email")
+def unlock(email: str) -> None:
+    """Lift a lockout after 5 failed sign-ins before the 30 minutes are over."""
+    user = services.find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no user with e-mail {email}")
+    services.unlock(user)
+    db.session.commit()
+    click.echo(f"{user.email} unlocked")

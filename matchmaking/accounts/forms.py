@@ -71,3 +71,26 @@ class ReasonForm(BaseForm):
 
 class EmptyForm(BaseForm):
     """A POST with nothing but the CSRF token (buttons such as 认证, 提交审核)."""
+
+
+class TotpForm(BaseForm):
+    code = StringField("动态验证码", validators=[DataRequired("请输入 6 位动态验证码"),
+                                            Length(6, 7, "请输入 6 位动态验证码")])
+
+
+class ChangePasswordForm(BaseForm):
+    current = PasswordField("当前密码", validators=[DataRequired("请输入当前密码"),
+                                                 Length(max=128)])
+    password = PasswordField("新密码", validators=[DataRequired("请输入新密码")])
+    password2 = PasswordField("确认新密码", validators=[DataRequired("请再次输入新密码"),
+                                                   EqualTo("password", "两次输入的密码不一致")])
+
+
+class TotpChangeForm(BaseForm):
+    """Re-authentication (password, and the old code if there is one) plus the new code."""
+
+    current = PasswordField("当前密码", validators=[DataRequired("请输入当前密码"),
+                                                 Length(max=128)])
+    old_code = StringField("原动态验证码", validators=[Length(max=7)])
+    code = StringField("新动态验证码", validators=[DataRequired("请输入新的 6 位动态验证码"),
+                                              Length(6, 7, "请输入 6 位动态验证码")])

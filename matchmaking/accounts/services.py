@@ -143,11 +143,13 @@ def create_user(
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """Check credentials with lockout; the caller shows one message for every failure.
+def check_password(email: str, password: str) -> User | None:
+    """The first factor, with lockout; the caller shows one message for every failure.
 
-    The failure counter lives in the database so every worker sees it. Each failure and
-    lockout is audited; the caller commits.
+    The failure counter lives in the database so every worker sees it: 5 consecutive
+    failures (wrong password or wrong second-factor code) lock the account for 30 minutes.
+    Each failure and lockout is audited; the caller commits. A user returned here is not
+    signed in yet: call ``complete_login`` (after the second factor where one is needed).
     """
     user = find_user_by_email(email or "")
     now = utcnow()
@@ -156,23 +158,117 @@ def authenticate(email: str, password: str) -> User | None:
         record("auth.login", outcome="failure", details={"reason": "unknown_user"})
         return None
     if user.locked_until and user.locked_until > now:
+        _verify_dummy(password)
         record("auth.login", actor=None, obj=user, outcome="locked")
         return None
     if not user.active or not user.check_password(password or ""):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
-            record("auth.lockout", obj=user, outcome="locked",
-                   details={"until": user.locked_until.isoformat()})
-        else:
-            record("auth.login", obj=user, outcome="failure")
+        _count_failure(user, "bad_password" if user.active else "inactive")
         return None
+    return user
+
+
+def _count_failure(user: User, reason: str) -> None:
+    user.failed_logins = (user.failed_logins or 0) + 1
+    if user.failed_logins >= MAX_FAILED_LOGINS:
+        user.locked_until = utcnow() + LOCKOUT
+        user.failed_logins = 0
+        record("auth.lockout", obj=user, outcome="locked",
+               details={"reason": reason, "until": user.locked_until.isoformat()})
+    else:
+        record("auth.login", obj=user, outcome="failure", details={"reason": reason})
+
+
+def is_locked(user: User) -> bool:
+    return bool(user.locked_until and user.locked_until > utcnow())
+
+
+def complete_login(user: User, *, method: str = "password") -> None:
+    """Every factor passed: reset the failure counter and audit the sign-in."""
     user.failed_logins = 0
     user.locked_until = None
-    user.last_login_at = now
-    record("auth.login", actor=user, obj=user)
+    user.last_login_at = utcnow()
+    record("auth.login", actor=user, obj=user, details={"method": method})
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Password-only sign-in for roles without a second factor (kept for callers/tests).
+
+    Returns None for a user who still needs the second factor: use ``check_password``,
+    ``verify_second_factor`` and ``complete_login`` for those.
+    """
+    user = check_password(email, password)
+    if user is None or user.role is Role.bureau:
+        return None
+    complete_login(user)
     return user
+
+
+def verify_second_factor(user: User, code: str) -> bool:
+    """Check a TOTP code (once per time step); failures count towards the lockout."""
+    from matchmaking.security import totp
+
+    if is_locked(user):
+        record("auth.mfa", obj=user, outcome="locked")
+        return False
+    step = totp.matching_step(user.totp_secret or "", code, last_step=user.totp_last_step)
+    if step is None:
+        _count_failure(user, "bad_totp")
+        return False
+    user.totp_last_step = step
+    return True
+
+
+def enrol_second_factor(user: User, secret: str, code: str, *, actor: User | None = None) -> bool:
+    """Store a new TOTP secret once the user proved with a code that the app holds it."""
+    from matchmaking.security import totp
+
+    step = totp.matching_step(secret, code)
+    if step is None:
+        _count_failure(user, "bad_totp_enrolment")
+        return False
+    replacing = user.totp_secret is not None
+    user.totp_secret = secret
+    user.totp_last_step = step
+    user.session_version = (user.session_version or 1) + 1
+    record("auth.totp_change" if replacing else "auth.totp_enrol", actor=actor, obj=user)
+    return True
+
+
+def reset_second_factor(user: User, *, via: str = "cli") -> None:
+    """Operator path for a lost phone: the user enrols again at the next sign-in."""
+    user.totp_secret = None
+    user.totp_last_step = None
+    user.session_version = (user.session_version or 1) + 1
+    record("auth.totp_reset", obj=user, details={"via": via})
+
+
+def unlock(user: User) -> None:
+    user.failed_logins = 0
+    user.locked_until = None
+    record("auth.unlock", obj=user, details={"via": "cli"})
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Re-authenticate with the current password, then set the new one.
+
+    Every other session of the user stops working (the session version is bumped). A wrong
+    current password counts towards the lockout.
+    """
+    if is_locked(user):
+        record("auth.password_change", actor=user, obj=user, outcome="locked")
+        raise PermissionDenied("账号已被暂时锁定，请稍后再试", code="locked")
+    if not user.check_password(current or ""):
+        _count_failure(user, "bad_password_on_change")
+        raise ValidationFailed("当前密码不正确", code="bad_password")
+    bad = passwords.problems(new, user_inputs=[user.email, user.name, user.organization.name])
+    if bad:
+        raise ValidationFailed("；".join(bad), code="weak_password")
+    if user.check_password(new):
+        raise ValidationFailed("新密码不能与当前密码相同", code="same_password")
+    user.set_password(new)
+    user.failed_logins = 0
+    user.session_version = (user.session_version or 1) + 1
+    record("auth.password_change", actor=user, obj=user)
 
 
 @functools.cache

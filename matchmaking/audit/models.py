@@ -6,7 +6,7 @@ import hashlib
 import json
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matchmaking.extensions import db
@@ -15,6 +15,8 @@ from matchmaking.timeutil import UTCDateTime, utcnow
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_events"
+    # The bureau searches the log by object (need 12, user 5, ...).
+    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

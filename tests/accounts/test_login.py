@@ -1,7 +1,8 @@
+from sqlalchemy import select
+
 from matchmaking.audit.models import AuditEvent
 from matchmaking.extensions import db
 from tests import factories
-from sqlalchemy import select
 
 
 def test_login_and_logout(client, enterprise):
