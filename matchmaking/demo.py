@@ -108,10 +108,7 @@ def seed() -> list[tuple[str, str, str]]:
             needs.return_need(need, bureau, "技术指标不够具体，请补充可量化的验收指标。")
             continue
         needs.publish_need(need, bureau)
-        # Needs still open were published recently; the others spread over 2022–2026.
         when = start + timedelta(days=n * 37)
-        if target is NeedStatus.published:
-            when = datetime.now(UTC) - timedelta(days=n % 50 + 1)
         if target is NeedStatus.withdrawn:
             needs.withdraw_need(need, owner, "企业已自行解决")
         elif target in (NeedStatus.closed, NeedStatus.lapsed):
@@ -123,6 +120,11 @@ def seed() -> list[tuple[str, str, str]]:
     db.session.flush()
     demo_matches.seed({"bureau": bureau, "owners": owners, "solvers": solvers,
                        "needs": made_needs})
+    # Needs still open on the board were published a few weeks ago (before their demo bids,
+    # which are at most 40 days old); the history above keeps its 2022–2026 dates.
+    for n, need in enumerate(made_needs):
+        if need.status is NeedStatus.published:
+            need.first_published_at = datetime.now(UTC) - timedelta(days=45 + n % 40)
     return accounts_made
 
 
