@@ -37,7 +37,7 @@ run: setup instance/secret_key
 
 # Runs every database test on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set.
 test: setup
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 -rs
 
 lint: setup
 	$(BIN)/ruff check .

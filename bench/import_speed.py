@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from matchmaking import create_app  # noqa: E402
-from matchmaking.extensions import db  # noqa: E402
-from matchmaking.reference.models import SEED_INDUSTRIES, SEED_TOWNS  # noqa: E402
+from matchmaking import create_app
+from matchmaking.extensions import db
+from matchmaking.reference.models import SEED_INDUSTRIES, SEED_TOWNS
 
 WORDS = ["涤纶长丝", "断头检测", "余热回收", "印染废水", "中水回用", "电脑横机", "MES 排产", "AGV",
          "VOCs治理", "拉丝漏板", "定形机", "能耗监测", "机器视觉", "数字孪生", "碳排放"]

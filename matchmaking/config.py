@@ -44,6 +44,10 @@ DEFAULTS: dict[str, Any] = {
     "AUDIT_EXPORT_MAX_ROWS": 100_000,
     "TRUSTED_HOSTS": None,
     "SEARCH_SYNC_AFTER_COMMIT": True,
+    "SEARCH_TIME_LIMIT": 0.5,  # seconds; slower searches return the best found so far
+    "SEARCH_LOCK_TIMEOUT": 2.0,  # seconds the request path waits for the index writer
+    "UPLOAD_MAX_BYTES": 10 * 1024 * 1024,  # bid attachments and contract files (PDF)
+    "LAPSE_AFTER_DAYS": 90,  # 流榜: closed this long with no live match
     "PROXY_FIX_HOPS": 0,
     "RATELIMIT_STORAGE_URI": "memory://",
     "JSON_AS_ASCII": False,
@@ -62,6 +66,7 @@ ENVIRONMENT: dict[str, Any] = {
     "TRUSTED_HOSTS": lambda v: [h.strip() for h in v.split(",") if h.strip()],
     "LOGIN_RATE_LIMIT": str,
     "AUDIT_RETENTION_DAYS": int,
+    "LAPSE_AFTER_DAYS": int,
 }
 
 # The audit log may never be kept for less than this many days (网络安全法 §21(三): ≥ 6 months).

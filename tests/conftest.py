@@ -25,7 +25,7 @@ class IsolatedClient(FlaskClient):
     (signed-in user) and its own database session, as in production. Without this, requests
     would reuse the test's app context and share state that a real server never shares."""
 
-    def open(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+    def open(self, *args, **kwargs):
         # End the test's own transaction first: the request then sees what the test wrote,
         # and afterwards the test reads fresh rows (its objects are expired by the commit).
         if has_app_context():  # not inside a redirect that this client follows
@@ -54,9 +54,28 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     if request.param == "sqlite":
         url = f"sqlite:///{base / 'test.db'}"
     else:
-        url = os.environ["TEST_DATABASE_URL"]
+        url = _worker_database(os.environ["TEST_DATABASE_URL"])
     _migrate(url, str(base))
     return url
+
+
+def _worker_database(url: str) -> str:
+    """With pytest-xdist each worker gets its own PostgreSQL database next to the given one
+    (test → test_gw0, test_gw1), created on first use; without xdist the given one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = sa.create_engine(base.set(drivername="postgresql+psycopg"),
+                              isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                              {"n": name}).first()
+        if not exists:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def _reset(app: Flask) -> None:

@@ -48,6 +48,8 @@ class Bid(db.Model):
     __tablename__ = "bids"
     __table_args__ = (
         # One live bid per solver organization per need, enforced by the database.
+        # For the dashboard (migration 0004): "has a bid" and "first bid" per need.
+        Index("ix_bids_stats_need_status_created", "need_id", "status", "created_at"),
         Index("uq_bids_live_per_org", "need_id", "organization_id", unique=True,
               sqlite_where=text(_LIVE_SQL), postgresql_where=text(_LIVE_SQL)),
         CheckConstraint("duration_months > 0 AND duration_months <= 120",

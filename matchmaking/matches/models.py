@@ -53,6 +53,10 @@ class Match(db.Model):
                         name="amount_nonneg"),
         Index("ix_matches_signed_on", "signed_on"),
         Index("ix_matches_status_completed_on", "status", "completed_on"),
+        # For the dashboard (migration 0004): each need's first signing / conversion date.
+        Index("ix_matches_stats_signed", "need_id", "signed_on", "status", "solver_org_id"),
+        Index("ix_matches_stats_completed", "need_id", "completed_on", "status",
+              "confirmed_at", "solver_org_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

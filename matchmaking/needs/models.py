@@ -100,6 +100,11 @@ class Need(db.Model):
         ),
         Index("ix_needs_status_deadline", "status", "deadline"),
         Index("ix_needs_first_published_at", "first_published_at"),
+        # For the bureau's dashboard (migration 0004): counts by publication and breakdowns
+        # answered from the index alone, and the 流榜-risk list.
+        Index("ix_needs_stats_published", "first_published_at", "industry_id", "town_id",
+              "transformation"),
+        Index("ix_needs_stats_status_published", "status", "first_published_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

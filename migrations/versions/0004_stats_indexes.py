@@ -13,8 +13,8 @@ both SQLite and PostgreSQL answer those counts from the index alone:
 - bids (need_id, status, created_at): "has a bid" and "first bid" per need;
 - needs (status, first_published_at): the 流榜-risk list (needs on the board for 30 days).
 
-They are declared only here, not on the models (the models belong to other domains); the
-dashboard does not depend on them for correctness, only for speed.
+The models declare them too, so autogenerate sees no drift; the dashboard depends on them
+for speed only, not for correctness.
 
 Revision ID: 0004
 Revises: 0003

@@ -30,7 +30,8 @@ def test_create_user_refuses_mismatched_or_weak_passwords(runner):
 def test_create_user_with_existing_organization_of_another_kind(runner):
     factories.organization("enterprise", name="某企业")
     result = runner.invoke(
-        args=["accounts", "create-user", "--email", "x@y.cn", "--role", "bureau", "--org", "某企业"],
+        args=["accounts", "create-user", "--email", "x@y.cn", "--role", "bureau",
+              "--org", "某企业"],
         input=f"{factories.PASSWORD}\n{factories.PASSWORD}\n",
     )
     assert result.exit_code != 0 and "角色与单位类型不符" in result.output

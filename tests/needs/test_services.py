@@ -145,9 +145,9 @@ def test_need_open_through_its_deadline_day(enterprise, bureau):
 
 def test_submitting_needs_a_future_deadline(enterprise):
     need = factories.need(enterprise, "draft")
-    with time_machine.travel(need.deadline + timedelta(days=1), tick=False):
-        with pytest.raises(ValidationFailed):
-            services.submit_need(need, enterprise)
+    with time_machine.travel(need.deadline + timedelta(days=1), tick=False), \
+            pytest.raises(ValidationFailed):
+        services.submit_need(need, enterprise)
 
 
 def test_public_changes_write_an_outbox_row(enterprise, bureau):

@@ -13,7 +13,8 @@ from tests import factories
 
 def form_data(**overrides):
     data = {
-        "title": "定形机废气余热回收", "background": "定形机排气温度高。", "difficulty": "油烟污染换热器。",
+        "title": "定形机废气余热回收", "background": "定形机排气温度高。",
+        "difficulty": "油烟污染换热器。",
         "indicators": "排气温度降至 80℃ 以下。", "expected_outcome": "", "budget_wan": "90",
         "deadline": (today() + timedelta(days=40)).isoformat(),
         "industry_id": str(factories.industry("纺织印染").id), "transformation": "green",

@@ -54,6 +54,9 @@ def test_the_world_has_what_the_matrix_needs(app, world):
     assert not unknown, f"fill these URL arguments in tests/security/conftest.py: {unknown}"
 
 
+CANARY_PARTS = "7f3a 机密 CANARY"
+
+
 def test_no_leak_of_confidential_details_or_bids_on_any_get_route(app, world, clients):
     leaks = []
     for rule in _get_rules(app):
@@ -63,14 +66,14 @@ def test_no_leak_of_confidential_details_or_bids_on_any_get_route(app, world, cl
             url = _url(app, rule, world.ids, variant)
             if url is None:
                 continue
-            url += ("&" if "?" in url else "?") + f"q={CONF_CANARY}"
+            # Search for parts of the canary: pages echo the query, but only a leak of the
+            # confidential text itself can put the whole canary on the page.
+            url += ("&" if "?" in url else "?") + f"q={CANARY_PARTS}"
             for viewer, c in clients.items():
                 r = c.get(url)
                 assert r.status_code < 500, (viewer, url, r.status_code)
-                body = _text(r).replace(f"q={CONF_CANARY}", "")
-                # The search box echoes the query back: only a second occurrence leaks.
-                echoed = 1 if "搜索" in body else 0
-                if viewer not in MAY_SEE_CONFIDENTIAL and body.count(CONF_CANARY) > echoed:
+                body = _text(r)
+                if viewer not in MAY_SEE_CONFIDENTIAL and CONF_CANARY in body:
                     leaks.append((viewer, url, "confidential"))
                 if viewer not in MAY_SEE_BID and BID_CANARY in body:
                     leaks.append((viewer, url, "bid"))
@@ -123,8 +126,7 @@ EXPLICIT = [
 @pytest.mark.parametrize("template,allowed", EXPLICIT, ids=[t for t, _ in EXPLICIT])
 def test_object_routes(app, world, clients, template, allowed):
     url = template.format(**world.ids)
-    if app.url_map.bind("localhost").test(url.split("?")[0], "GET") is False:
-        pytest.skip("route not present")
+    assert app.url_map.bind("localhost").test(url.split("?")[0], "GET"), url
     for viewer, c in clients.items():
         status = c.get(url).status_code
         if viewer in allowed:
