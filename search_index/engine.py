@@ -24,6 +24,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import accumulate, repeat
 
 from whoosh import columns
 from whoosh import query as wq
@@ -154,6 +155,7 @@ class Evaluator:
             deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
             self.leaves.append(Leaf(reader, offset, segment_data(reader), deleted))
         self.timed_out = False
+        self._terms: dict[tuple[str, str], dict[int, float]] = {}
 
     # -- per-document data ---------------------------------------------------------------
 
@@ -188,6 +190,16 @@ class Evaluator:
     def term(self, fieldname: str, text: str, boost: float) -> dict[int, float]:
         """BM25F scores of every live document holding ``text`` in ``fieldname``."""
         self._check_time()
+        key = (fieldname, text)
+        base = self._terms.get(key)
+        if base is None:
+            base = self._terms[key] = self._term_scores(fieldname, text)
+        # A new dict each time: callers merge into what they get.
+        return dict(base) if boost == 1.0 else {d: s * boost for d, s in base.items()}
+
+    def _term_scores(self, fieldname: str, text: str) -> dict[int, float]:
+        # The same term recurs within one query (a word, and inside the cover of a longer
+        # word and of its synonyms): its postings are read once per search.
         searcher = self.searcher
         schema = searcher.schema
         if fieldname not in schema:
@@ -204,8 +216,8 @@ class Evaluator:
             avgfl = searcher.avg_field_length(fieldname) or 1
             b = self.field_B.get(fieldname, self.B)
             k1 = self.K1
-            # bm25 = idf * tf * (k1 + 1) / (tf + k1 * ((1 - b) + b * fl / avgfl)), times boost
-            kk = boost * idf * (k1 + 1)
+            # bm25 = idf * tf * (k1 + 1) / (tf + k1 * ((1 - b) + b * fl / avgfl))
+            kk = idf * (k1 + 1)
             c1 = k1 * (1 - b)
             c2 = k1 * b / avgfl
         for leaf in self.leaves:
@@ -219,14 +231,21 @@ class Evaluator:
             off = leaf.offset
             if scorable:
                 lengths = leaf.data.lengths[fieldname]
-                part = {off + d: kk * w / (w + c1 + c2 * lengths[d])
-                        for d, w in zip(ids, weights, strict=True)}
+                if off:
+                    part = {off + d: kk * w / (w + c1 + c2 * lengths[d])
+                            for d, w in zip(ids, weights, strict=True)}
+                else:
+                    part = {d: kk * w / (w + c1 + c2 * lengths[d])
+                            for d, w in zip(ids, weights, strict=True)}
             else:
-                part = {off + d: boost * w for d, w in zip(ids, weights, strict=True)}
+                part = {off + d: float(w) for d, w in zip(ids, weights, strict=True)}
             if leaf.deleted:
                 for d in leaf.deleted:
                     part.pop(off + d, None)
-            scores.update(part)
+            if scores:
+                scores.update(part)
+            else:
+                scores = part
         return scores
 
     def evaluate(self, q: wq.Query) -> dict[int, float]:
@@ -258,8 +277,12 @@ class Evaluator:
             if not parts:
                 return {}
             parts.sort(key=len)
-            keys = set(parts[0]).intersection(*parts[1:])
-            return {d: sum(p[d] for p in parts) for d in keys}
+            acc = parts[0]
+            for part in parts[1:]:
+                acc = {d: sc + part[d] for d, sc in acc.items() if d in part}
+                if not acc:
+                    break
+            return acc
         if isinstance(q, wq.Require):
             scored = self.evaluate(q.a)
             allowed = self.docs(q.b, candidates=scored.keys())
@@ -320,16 +343,23 @@ def _unit_boost(q: wq.Query) -> None:
 
 
 def _read_postings(m) -> tuple[list[int], list[float]]:
-    """All ids and weights of a leaf matcher, a block at a time."""
-    if not hasattr(m, "_read_ids"):
+    """All ids and weights of a leaf matcher, a block at a time (what ``_read_ids`` and
+    ``_read_weights`` do, with the delta decoding in C instead of a generator)."""
+    if not hasattr(m, "_read_data") or not hasattr(m, "_byteids"):
         raise Unsupported(type(m).__name__)
     ids: list[int] = []
     weights: list[float] = []
     while m.is_active():
-        m._read_ids()
-        m._read_weights()
-        ids.extend(m._ids)
-        weights.extend(m._weights)
+        if m._data is None:
+            m._read_data()
+        raw_ids, raw_weights = m._data[0], m._data[1]
+        ids.extend(raw_ids if m._byteids else accumulate(raw_ids))
+        if raw_weights is None:
+            weights.extend(repeat(1.0, m._blocklength))
+        elif isinstance(raw_weights, float):
+            weights.extend(repeat(raw_weights, m._blocklength))
+        else:
+            weights.extend(raw_weights)
         m._next_block()
     return ids, weights
 
