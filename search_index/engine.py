@@ -21,8 +21,9 @@ from __future__ import annotations
 import struct
 import threading
 import time
+from array import array
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, repeat
 
@@ -110,13 +111,17 @@ def _column_values_raw(col, n: int) -> list[int]:
     return list(col)
 
 
+def _segment_key(reader) -> str:
+    return f"{reader.segment().segment_id()}:{reader.doc_count_all()}"
+
+
 def segment_data(reader) -> SegmentData:
     """The cached data of a segment reader (read on first use).
 
     Keyed by the segment's id (random per segment) and size: a segment never changes
     after it is written, except for its deletions, which are read per search.
     """
-    key = f"{reader.segment().segment_id()}:{reader.doc_count_all()}"
+    key = _segment_key(reader)
     with _cache_lock:
         data = _cache.get(key)
         if data is not None:
@@ -136,6 +141,7 @@ class Leaf:
     offset: int
     data: SegmentData
     deleted: frozenset[int]
+    key: str
 
 
 class Evaluator:
@@ -153,7 +159,8 @@ class Evaluator:
         for sub, offset in searcher.leaf_searchers():
             reader = sub.reader()
             deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
-            self.leaves.append(Leaf(reader, offset, segment_data(reader), deleted))
+            self.leaves.append(
+                Leaf(reader, offset, segment_data(reader), deleted, _segment_key(reader)))
         self.timed_out = False
         self._terms: dict[tuple[str, str], dict[int, float]] = {}
 
@@ -189,13 +196,36 @@ class Evaluator:
 
     def term(self, fieldname: str, text: str, boost: float) -> dict[int, float]:
         """BM25F scores of every live document holding ``text`` in ``fieldname``."""
+        base = self._base(fieldname, text)
+        # A new dict each time: callers merge into what they get.
+        return dict(base) if boost == 1.0 else {d: s * boost for d, s in base.items()}
+
+    def _base(self, fieldname: str, text: str) -> dict[int, float]:
         self._check_time()
         key = (fieldname, text)
         base = self._terms.get(key)
         if base is None:
             base = self._terms[key] = self._term_scores(fieldname, text)
-        # A new dict each time: callers merge into what they get.
-        return dict(base) if boost == 1.0 else {d: s * boost for d, s in base.items()}
+        return base
+
+    def terms_or(self, terms: list[wq.Term]) -> dict[int, float]:
+        """An Or of terms (one word in several fields) summed into one new dict."""
+        bases = []
+        for t in terms:
+            try:
+                bases.append((self._base(t.fieldname, t.text), t.boost))
+            except Timeout:
+                if not bases:
+                    raise
+                break  # the fields read in time still count
+        bases.sort(key=lambda item: len(item[0]), reverse=True)
+        first, boost = bases[0]
+        acc = dict(first) if boost == 1.0 else {d: s * boost for d, s in first.items()}
+        get = acc.get
+        for base, boost in bases[1:]:
+            for d, s in base.items():
+                acc[d] = get(d, 0.0) + s * boost
+        return acc
 
     def _term_scores(self, fieldname: str, text: str) -> dict[int, float]:
         # The same term recurs within one query (a word, and inside the cover of a longer
@@ -224,10 +254,7 @@ class Evaluator:
             reader = leaf.reader
             if (fieldname, btext) not in reader:
                 continue
-            m = reader.postings(fieldname, btext)
-            if isinstance(m, FilterMatcher):
-                m = m.child
-            ids, weights = _read_postings(m)
+            ids, weights = _postings(leaf, fieldname, btext)
             off = leaf.offset
             if scorable:
                 lengths = leaf.data.lengths[fieldname]
@@ -254,6 +281,9 @@ class Evaluator:
             return self.term(q.fieldname, q.text, q.boost)
         if isinstance(q, wq.Or):
             _unit_boost(q)
+            subs = q.subqueries
+            if subs and all(type(sub) is wq.Term for sub in subs):
+                return self.terms_or(subs)
             acc: dict[int, float] = {}
             for sub in q.subqueries:
                 try:
@@ -364,4 +394,82 @@ def _read_postings(m) -> tuple[list[int], list[float]]:
     return ids, weights
 
 
-__all__ = ["Evaluator", "SegmentData", "Timeout", "Unsupported", "segment_data"]
+class PostingsCache:
+    """Decoded postings (ids and weights, without positions) of recently used terms, by
+    segment, up to ``limit`` postings in all (8 bytes each), least recently used out.
+
+    Whoosh stores each block of postings as one pickle holding the positions too, so
+    reading a common term costs ~2 µs per posting; the board's queries keep reading the
+    same common words (检测, 系统, 回收 ...), through covers and synonyms. This caches
+    what the index holds, never results: every search still evaluates its whole query.
+    Segments never change after they are written, so entries are never stale; deletions
+    are applied per search. ``limit = 0`` turns it off.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self._items: OrderedDict[tuple[str, str, bytes], tuple[array, array]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: tuple[str, str, bytes]) -> tuple[array, array] | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is not None:
+                self._items.move_to_end(key)
+                self.hits += 1
+            else:
+                self.misses += 1
+            return item
+
+    def put(self, key: tuple[str, str, bytes], item: tuple[array, array]) -> None:
+        n = len(item[0])
+        if n > self.limit // 4:  # never let one term flush the rest
+            return
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = item
+            self.size += n
+            while self.size > self.limit and self._items:
+                _, (old_ids, _) = self._items.popitem(last=False)
+                self.size -= len(old_ids)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.size = 0
+
+
+# 6 million postings: ~48 MB per process, enough for the common words of 100,000 needs.
+postings_cache = PostingsCache(6_000_000)
+
+
+def _postings(leaf: Leaf, fieldname: str, btext: bytes) -> tuple[Sequence[int], Sequence[float]]:
+    key = (leaf.key, fieldname, btext)
+    cache = postings_cache
+    if cache.limit:
+        item = cache.get(key)
+        if item is not None:
+            return item
+    m = leaf.reader.postings(fieldname, btext)  # type: ignore[attr-defined]
+    if isinstance(m, FilterMatcher):
+        m = m.child  # deletions are applied by the caller, so the entry stays valid
+    ids, weights = _read_postings(m)
+    if not cache.limit:
+        return ids, weights
+    item = (array("i", ids), array("f", weights))
+    cache.put(key, item)
+    return item
+
+
+__all__ = [
+    "Evaluator",
+    "PostingsCache",
+    "SegmentData",
+    "Timeout",
+    "Unsupported",
+    "postings_cache",
+    "segment_data",
+]

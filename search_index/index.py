@@ -547,7 +547,7 @@ def _search_fast(
     """:func:`search_with` on whole posting lists (see :mod:`search_index.engine`)."""
     ev = Evaluator(searcher, deadline)
     fq = filter_query(filters)
-    keep = ev.predicate(fq) if fq is not None else None
+    keep = _filter_set(ev, fq).__contains__ if fq is not None else None
     if ev.leaves and not any(leaf.data.doc_count_all for leaf in ev.leaves):
         return _empty_result(groups, page, per_page)
     partial = False
@@ -634,6 +634,24 @@ def _search_fast(
         page=page,
         per_page=per_page,
     )
+
+
+def _filter_set(ev: Evaluator, fq: wq.Query) -> frozenset[int]:
+    """The docnums passing the filters, kept on the searcher (replaced whenever the index
+    changes) for the few filter combinations in use: most searches share the board's
+    default (open needs), and a set lookup is cheaper than reading four columns."""
+    cache: dict[str, frozenset[int]] | None = getattr(ev.searcher, "_board_filter_sets", None)
+    if cache is None:
+        cache = {}
+        ev.searcher._board_filter_sets = cache  # type: ignore[attr-defined]
+    key = repr(fq)
+    found = cache.get(key)
+    if found is None:
+        found = frozenset(ev.docs(fq))
+        if len(cache) >= 32:
+            cache.clear()
+        cache[key] = found
+    return found
 
 
 def _sort_key(ev: Evaluator, sort: str):
