@@ -61,6 +61,35 @@ def test_updated_need_appears_exactly_once_with_a_reused_searcher(
     assert index.stored_versions() == {1: "v2"}
 
 
+def test_cached_postings_and_columns_follow_updates_and_deletes(
+    index: SearchIndex, make_doc
+) -> None:
+    # Postings and columns are cached by segment; an update deletes the old copy in its
+    # segment and adds a new segment, and a search must see exactly the new state.
+    index.apply([make_doc(id=i, title=f"余热回收 第{i}号", town="濮院镇") for i in (1, 2, 3)], [])
+    assert sorted(index.search("余热").ids) == [1, 2, 3]  # fills the caches
+    index.apply([make_doc(id=2, title="热泵烘干", town="洲泉镇")], [3])
+    found = index.search("余热")
+    assert found.ids == [1] and found.total == 1
+    assert found.facets["town"] == {"濮院镇": 1}
+    everything = index.search("", filters={"town": "洲泉镇"})
+    assert everything.ids == [2] and everything.facets["town"] == {"洲泉镇": 1}
+    assert index.search("热泵").ids == [2]
+
+
+def test_results_are_the_same_without_the_postings_cache(labelled_index: SearchIndex) -> None:
+    from search_index.engine import postings_cache
+
+    queries = [q.text for q in search_quality.load_queries()]
+    with_cache = [labelled_index.search(q).ids for q in queries]
+    limit = postings_cache.limit
+    postings_cache.limit = 0
+    try:
+        assert [labelled_index.search(q).ids for q in queries] == with_cache
+    finally:
+        postings_cache.limit = limit
+
+
 def test_stored_versions(index: SearchIndex, make_doc) -> None:
     index.apply([make_doc(id=i, version=f"h{i}") for i in (3, 7)], [])
     assert index.stored_versions() == {3: "h3", 7: "h7"}
