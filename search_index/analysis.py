@@ -37,6 +37,8 @@ STOPWORDS_FILE = DATA_DIR / "stopwords.txt"
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN_RE = re.compile(rf"(?P<cjk>[{_CJK}]+)|(?P<word>[a-z0-9]+(?:[-_./+][a-z0-9]+)*)")
+# Runs are analysed independently of each other (the highlighter relies on it).
+RUN_RE = _RUN_RE
 _PART_RE = re.compile(r"[a-z0-9]+")
 _CJK_RE = re.compile(rf"[{_CJK}]")
 
@@ -117,19 +119,25 @@ def stopwords() -> frozenset[str]:
 def normalize(text: str) -> tuple[str, list[int] | None]:
     """NFKC + lowercase ``text``; return it with a map from its indexes to ``text``'s.
 
-    The map is None when lengths are unchanged (the common case), so offsets carry over.
+    The map is None when every character stays one character (the common case, full-width
+    punctuation included), so offsets carry over.
     """
     norm = unicodedata.normalize("NFKC", text).lower()
     if len(norm) == len(text) and (text.isascii() or unicodedata.is_normalized("NFKC", text)):
         return norm, None
     # Some characters expand (①, ㎡, ligatures): normalise one by one to keep offsets true.
-    parts: list[str] = []
+    parts = [_char_norm(ch) for ch in text]
+    if all(len(n) == 1 for n in parts):
+        return "".join(parts), None  # the index would be the identity
     index: list[int] = []
-    for i, ch in enumerate(text):
-        n = unicodedata.normalize("NFKC", ch).lower()
-        parts.append(n)
+    for i, n in enumerate(parts):
         index.extend([i] * len(n))
     return "".join(parts), index
+
+
+@lru_cache(maxsize=8192)
+def _char_norm(ch: str) -> str:
+    return unicodedata.normalize("NFKC", ch).lower()
 
 
 @dataclass(frozen=True, slots=True)

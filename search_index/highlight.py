@@ -8,16 +8,39 @@ and ``</mark>`` around spans of matched terms.
 from __future__ import annotations
 
 import html
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 
-from .analysis import segment
+from .analysis import RUN_RE, normalize, segment
 
 SNIPPET_CHARS = 120
 
 
+def _pieces(text: str, terms: Collection[str]) -> Iterator[tuple[int, int]]:
+    """Spans of the analysed pieces of ``text`` that are in ``terms``.
+
+    The analyser segments each run (of CJK characters, or of letters and digits) on its
+    own, so only runs that contain some term as a substring are segmented: the same spans
+    as segmenting the whole text, without running jieba over a long description whose
+    matches sit in one clause.
+    """
+    norm, index = normalize(text)
+    if index is not None:  # characters that expand under NFKC: segment it all
+        yield from ((p.start, p.end) for p in segment(text) if p.text in terms)
+        return
+    if not any(t in norm for t in terms):
+        return
+    for m in RUN_RE.finditer(norm):
+        run = m.group()
+        if any(t in run for t in terms):
+            base = m.start()
+            for p in segment(text[base : m.end()]):
+                if p.text in terms:
+                    yield base + p.start, base + p.end
+
+
 def _spans(text: str, terms: Collection[str]) -> list[tuple[int, int]]:
     """Merged character spans of ``text`` whose analysed form is one of ``terms``."""
-    hits = sorted((p.start, p.end) for p in segment(text) if p.text in terms)
+    hits = sorted(_pieces(text, terms))
     merged: list[tuple[int, int]] = []
     for a, b in hits:
         if merged and a <= merged[-1][1]:

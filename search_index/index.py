@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import heapq
 import os
 import shutil
 import threading
@@ -22,7 +23,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from whoosh import collectors, sorting
@@ -34,6 +35,7 @@ from whoosh.util.filelock import try_for
 from whoosh.writing import SegmentWriter
 
 from .analysis import warm_up
+from .engine import Evaluator, Timeout, Unsupported
 from .highlight import highlight_all, snippet
 from .query import (
     MAX_GROUPS,
@@ -51,6 +53,10 @@ SORTS = ("relevance", "newest", "deadline", "budget")
 MAX_PER_PAGE = 100
 # Deep pages cost a full sort of everything before them; nobody reads page 500.
 MAX_OFFSET = 10_000
+# Posting pool per rebuild process before it spills a sorted run to disk. Whoosh merges
+# the runs in Python at the end: at 128 MB a 100,000-need rebuild wrote ~1.5 GB of runs;
+# 10,000 needs built in 17 s at 512 MB against 29 s at 128 MB.
+REBUILD_MB = 512
 # A leftover build folder older than this belongs to a dead rebuild.
 _STALE_BUILD_SECONDS = 24 * 3600
 
@@ -495,8 +501,187 @@ def search_with(
     segmented like the index, stripped of filler words and expanded with synonyms; a need
     must match enough of its concepts (:func:`~search_index.query.min_should_match`).
     ``per_page`` is capped at 100 and results beyond the 10,000th are not paged. After
-    ``time_limit`` seconds the best results found so far are returned with ``partial``.
+    ``time_limit`` seconds the best results found so far are returned with ``partial``
+    (and the total flagged as an estimate).
     """
+    started = time.perf_counter()
+    per_page = _safe_int(per_page, 20, 1, MAX_PER_PAGE)
+    page = _safe_int(page, 1, 1, MAX_OFFSET // per_page + 1)
+    sort = sort if sort in SORTS else "relevance"
+    if groups is None:
+        groups = analyze_query(clean_query(query))
+    groups = groups[:MAX_GROUPS]
+    try:
+        return _search_fast(
+            searcher, groups, filters=filters, sort=sort, page=page, per_page=per_page,
+            deadline=started + time_limit,
+        )
+    except Unsupported:
+        remaining = max(0.01, time_limit - (time.perf_counter() - started))
+        return _search_whoosh(
+            searcher, query, filters=filters, sort=sort, page=page, per_page=per_page,
+            time_limit=remaining, groups=groups,
+        )
+
+
+def _empty_result(groups: list[TermGroup], page: int, per_page: int) -> SearchResult:
+    return SearchResult(
+        hits=[],
+        total=0,
+        total_is_estimate=False,
+        full_matches=0,
+        facets={name: {} for name in FACET_FIELDS},
+        partial=False,
+        expanded_terms=_expanded(groups),
+        page=page,
+        per_page=per_page,
+    )
+
+
+def _search_fast(
+    searcher: Searcher,
+    groups: list[TermGroup],
+    *,
+    filters: dict[str, object] | None,
+    sort: str,
+    page: int,
+    per_page: int,
+    deadline: float,
+) -> SearchResult:
+    """:func:`search_with` on whole posting lists (see :mod:`search_index.engine`)."""
+    ev = Evaluator(searcher, deadline)
+    fq = filter_query(filters)
+    keep = _filter_set(ev, fq).__contains__ if fq is not None else None
+    if ev.leaves and not any(leaf.data.doc_count_all for leaf in ev.leaves):
+        return _empty_result(groups, page, per_page)
+    partial = False
+    full: set[int] | None = None  # needs holding every required concept
+    scores: dict[int, float] | None = None
+    if groups:
+        group_scores: list[dict[int, float]] = []
+        for g in groups:
+            try:
+                group_scores.append(ev.evaluate(group_query(g)))
+            except Timeout:
+                group_scores.append({})  # best found so far: this concept matched nothing
+        partial = ev.timed_out
+        if len(groups) > 1:
+            need = min_should_match(len(groups))
+            counts: Counter[int] = Counter()
+            for part in group_scores:
+                counts.update(part.keys())
+            full = {d for d, n in counts.items() if n >= need}
+            if sort == "relevance" and full and need > 1:
+                # Related needs, missing one more concept, are ranked after every full match.
+                allow = {d for d, n in counts.items() if n >= need - 1}
+            else:
+                allow = full
+            if not allow:
+                return _empty_result(groups, page, per_page) if not partial else replace(
+                    _empty_result(groups, page, per_page), partial=True, total_is_estimate=True)
+            scores = {}
+            get = scores.get
+            for part in group_scores:
+                for d, s in part.items():
+                    if d in allow:
+                        scores[d] = get(d, 0.0) + s
+        else:
+            scores = group_scores[0]
+        if keep is not None:
+            scores = {d: s for d, s in scores.items() if keep(d)}
+        docs: list[int] | dict[int, float] = scores
+    else:
+        docs = ev.all_docs()
+        if keep is not None:
+            docs = list(filter(keep, docs))
+
+    offset = (page - 1) * per_page
+    wanted = offset + per_page
+    if scores is not None and sort == "relevance":
+        if full is not None and not full.issuperset(scores):
+            order = heapq.nsmallest(wanted, scores, key=lambda d: (d not in full, -scores[d], d))
+        else:
+            order = heapq.nsmallest(wanted, scores, key=lambda d: (-scores[d], d))
+    else:
+        order = heapq.nsmallest(wanted, docs, key=_sort_key(ev, sort))
+    page_docs = order[offset:]
+
+    facets: dict[str, dict[str, int]] = {}
+    for name in FACET_FIELDS:
+        counter = Counter(map(ev.column(name), docs))
+        counter.pop("", None)
+        facets[name] = dict(counter.most_common())
+
+    terms = group_terms(groups)
+    ranked_by_score = scores is not None and sort == "relevance"
+    hits = []
+    for docnum in page_docs:
+        stored = searcher.stored_fields(docnum)
+        text = stored.get("description") or stored.get("keywords") or ""
+        hits.append(
+            Hit(
+                id=int(stored["id"]),
+                score=float(scores[docnum]) if ranked_by_score and scores else 0.0,
+                highlight_title=highlight_all(stored.get("title", ""), terms),
+                highlight_snippet=snippet(text, terms),
+            )
+        )
+    total = len(docs)
+    return SearchResult(
+        hits=hits,
+        total=total,
+        total_is_estimate=partial,
+        full_matches=total if full is None else len(full.intersection(docs)),
+        facets=facets,
+        partial=partial,
+        expanded_terms=_expanded(groups),
+        page=page,
+        per_page=per_page,
+    )
+
+
+def _filter_set(ev: Evaluator, fq: wq.Query) -> frozenset[int]:
+    """The docnums passing the filters, kept on the searcher (replaced whenever the index
+    changes) for the few filter combinations in use: most searches share the board's
+    default (open needs), and a set lookup is cheaper than reading four columns."""
+    cache: dict[str, frozenset[int]] | None = getattr(ev.searcher, "_board_filter_sets", None)
+    if cache is None:
+        cache = {}
+        ev.searcher._board_filter_sets = cache  # type: ignore[attr-defined]
+    key = repr(fq)
+    found = cache.get(key)
+    if found is None:
+        found = frozenset(ev.docs(fq))
+        if len(cache) >= 32:
+            cache.clear()
+        cache[key] = found
+    return found
+
+
+def _sort_key(ev: Evaluator, sort: str):
+    """Ascending key of a docnum for a field sort (ties: lower docnum first)."""
+    published = ev.column("published")
+    if sort == "deadline":
+        deadline = ev.column("deadline")
+        return lambda d: (deadline(d), -published(d), d)
+    if sort == "budget":
+        budget = ev.column("budget")
+        return lambda d: (-budget(d), -published(d), d)
+    return lambda d: (-published(d), d)
+
+
+def _search_whoosh(
+    searcher: Searcher,
+    query: object,
+    *,
+    filters: dict[str, object] | None = None,
+    sort: str = "relevance",
+    page: int = 1,
+    per_page: int = 20,
+    time_limit: float = 0.5,
+    groups: list[TermGroup] | None = None,
+) -> SearchResult:
+    """The same search through Whoosh's collectors (the fallback of :func:`search_with`)."""
     started = time.perf_counter()
     per_page = _safe_int(per_page, 20, 1, MAX_PER_PAGE)
     page = _safe_int(page, 1, 1, MAX_OFFSET // per_page + 1)
@@ -605,9 +790,9 @@ def rebuild(
             # multisegment: keep one segment per process. Merging them at the end halved
             # throughput (6,200 needs: 239 docs/s merged, 508 not merged, 461 with one
             # process); the few extra segments cost little and maintenance can merge them.
-            writer = ix.writer(procs=procs, multisegment=True, batchsize=256, limitmb=128)
+            writer = ix.writer(procs=procs, multisegment=True, batchsize=256, limitmb=REBUILD_MB)
         else:
-            writer = ix.writer(limitmb=128)
+            writer = ix.writer(limitmb=REBUILD_MB)
         bar = None
         if progress:
             from tqdm import tqdm

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from bench import search_quality
 from search_index import IndexLockTimeoutError, SearchIndex
 from search_index import index as index_module
+from search_index.engine import Evaluator
 
 
 def test_ensure_creates_once(tmp_path: Path) -> None:
@@ -57,6 +59,35 @@ def test_updated_need_appears_exactly_once_with_a_reused_searcher(
     assert result.ids == [1] and result.total == 1
     assert index.searcher() is index.searcher()  # reused while nothing changed
     assert index.stored_versions() == {1: "v2"}
+
+
+def test_cached_postings_and_columns_follow_updates_and_deletes(
+    index: SearchIndex, make_doc
+) -> None:
+    # Postings and columns are cached by segment; an update deletes the old copy in its
+    # segment and adds a new segment, and a search must see exactly the new state.
+    index.apply([make_doc(id=i, title=f"余热回收 第{i}号", town="濮院镇") for i in (1, 2, 3)], [])
+    assert sorted(index.search("余热").ids) == [1, 2, 3]  # fills the caches
+    index.apply([make_doc(id=2, title="热泵烘干", town="洲泉镇")], [3])
+    found = index.search("余热")
+    assert found.ids == [1] and found.total == 1
+    assert found.facets["town"] == {"濮院镇": 1}
+    everything = index.search("", filters={"town": "洲泉镇"})
+    assert everything.ids == [2] and everything.facets["town"] == {"洲泉镇": 1}
+    assert index.search("热泵").ids == [2]
+
+
+def test_results_are_the_same_without_the_postings_cache(labelled_index: SearchIndex) -> None:
+    from search_index.engine import postings_cache
+
+    queries = [q.text for q in search_quality.load_queries()]
+    with_cache = [labelled_index.search(q).ids for q in queries]
+    limit = postings_cache.limit
+    postings_cache.limit = 0
+    try:
+        assert [labelled_index.search(q).ids for q in queries] == with_cache
+    finally:
+        postings_cache.limit = limit
 
 
 def test_stored_versions(index: SearchIndex, make_doc) -> None:
@@ -186,6 +217,24 @@ def test_filters_sorts_and_facets(index: SearchIndex, make_doc) -> None:
 
 
 def test_time_limit_returns_partial_results(labelled_index: SearchIndex, monkeypatch) -> None:
+    complete = labelled_index.search("玻纤", per_page=100)
+    original = Evaluator._base
+
+    def slow_term(self: Evaluator, *args: object) -> dict[int, float]:
+        found = original(self, *args)  # type: ignore[arg-type]
+        self.deadline = 0.0  # the clock runs out after the first term has been read
+        return found
+
+    monkeypatch.setattr(Evaluator, "_base", slow_term)
+    result = labelled_index.search("玻纤")
+    assert result.partial and result.total_is_estimate
+    assert 0 < result.total < complete.total  # the best found so far, not nothing
+    assert set(result.ids) <= set(complete.ids)
+
+
+def test_whoosh_fallback_time_limit_returns_partial_results(
+    labelled_index: SearchIndex, monkeypatch
+) -> None:
     original = index_module._AllowedWithinTime.prepare
 
     def expired(self, *args):
@@ -193,9 +242,50 @@ def test_time_limit_returns_partial_results(labelled_index: SearchIndex, monkeyp
         self.timedout = True  # as if the timer fired before the first document
 
     monkeypatch.setattr(index_module._AllowedWithinTime, "prepare", expired)
-    result = labelled_index.search("玻纤")
+    result = index_module._search_whoosh(labelled_index.searcher(), "玻纤")
     assert result.partial and result.total_is_estimate
     assert result.total < 20
+
+
+def test_fast_path_matches_whoosh(labelled_index: SearchIndex) -> None:
+    """The posting-list evaluator returns what Whoosh's collectors return: same order,
+    scores, totals, tiers and facets, with filters and every sort."""
+    searcher = labelled_index.searcher()
+    cases: list[tuple[str, dict[str, object], str]] = [
+        (q.text, {}, "relevance") for q in search_quality.load_queries()
+    ]
+    cases += [
+        ("余热", {"industry": "化纤"}, "relevance"),
+        ("废气 处理", {"transformation": "green", "status": "published"}, "relevance"),
+        ("检测", {"deadline_from": date(2024, 1, 1)}, "deadline"),
+        ("节能 降耗", {}, "budget"),
+        ("", {"town": ["濮院镇", "洲泉镇"]}, "relevance"),
+        ("", {}, "newest"),
+        ("MES 排产", {}, "newest"),
+    ]
+    for text, filters, sort in cases:
+        for page in (1, 2):
+            fast = index_module.search_with(searcher, text, filters=filters, sort=sort,
+                                            page=page, per_page=10, time_limit=30)
+            slow = index_module._search_whoosh(searcher, text, filters=filters, sort=sort,
+                                               page=page, per_page=10, time_limit=30)
+            label = (text, filters, sort, page)
+            assert fast.ids == slow.ids, label
+            assert [round(h.score, 6) for h in fast.hits] == [
+                round(h.score, 6) for h in slow.hits], label
+            assert (fast.total, fast.full_matches, fast.facets) == (
+                slow.total, slow.full_matches, slow.facets), label
+            assert not fast.partial and not fast.total_is_estimate
+
+
+def test_unsupported_weighting_falls_back_to_whoosh(labelled_index: SearchIndex) -> None:
+    from whoosh.scoring import TF_IDF
+    from whoosh.searching import Searcher
+
+    reader = labelled_index.searcher().reader()
+    searcher = Searcher(reader, weighting=TF_IDF(), closereader=False)
+    result = index_module.search_with(searcher, "玻纤")
+    assert result.total > 0 and not result.partial
 
 
 def test_searchers_are_per_thread_and_consistent(labelled_index: SearchIndex) -> None:
