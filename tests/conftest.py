@@ -105,6 +105,8 @@ def app(database_url: str, tmp_path) -> Iterator[Flask]:
         "SEARCH_INDEX_DIR": str(tmp_path / "search"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "WTF_CSRF_ENABLED": False,
+        # Tests check results, not speed: a loaded CI machine must not cut searches short.
+        "SEARCH_TIME_LIMIT": 10.0,
     })
     app.test_client_class = IsolatedClient
     with app.app_context():

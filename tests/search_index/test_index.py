@@ -295,7 +295,7 @@ def test_searchers_are_per_thread_and_consistent(labelled_index: SearchIndex) ->
     def work() -> None:
         try:
             for _ in range(15):
-                assert labelled_index.search("余热回收 热泵").ids == expected
+                assert labelled_index.search("余热回收 热泵", time_limit=30).ids == expected
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
 
