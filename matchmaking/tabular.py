@@ -5,13 +5,76 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 
 class TabularError(Exception):
     """The file as a whole cannot be read (format, encoding, header)."""
+
+
+@dataclass
+class RowError:
+    """One problem of one row, named for the person who fixes the file."""
+
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"第 {self.line} 行 [{self.field}]：{self.message}"
+
+
+class RowProblems(list[RowError]):
+    """The problems found in one row."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__()
+        self.line = line
+
+    def add(self, field: str, message: str) -> None:
+        self.append(RowError(self.line, field, message))
+
+
+def checked_rows(rows: Iterable[tuple[int, dict[str, str]]], required: Iterable[str],
+                 errors: list[RowError]) -> Iterator[tuple[int, dict[str, str], RowProblems]]:
+    """The readable rows of a file, each with an empty list for its problems.
+
+    Unreadable rows go into ``errors``; a file that lacks required columns gets one error and
+    yields nothing more. Importers validate every row, collect all problems, and import
+    nothing if there are any (all or nothing).
+    """
+    header_checked = False
+    for line, row in rows:
+        if "__error__" in row:
+            errors.append(RowError(line, "-", row["__error__"]))
+            continue
+        if not header_checked:
+            missing = [c for c in required if c not in row]
+            if missing:
+                errors.append(RowError(line, ",".join(missing), "缺少必需的列"))
+                return
+            header_checked = True
+        yield line, row, RowProblems(line)
+
+
+def finish_import(errors: list[RowError], summary: str) -> None:
+    """The end of an import command: commit and say what was done, or name every bad row,
+    roll back and exit non-zero."""
+    import click
+
+    from matchmaking.extensions import db
+
+    if errors:
+        db.session.rollback()
+        for err in errors:
+            click.echo(str(err), err=True)
+        click.echo(f"发现 {len(errors)} 处错误，未导入任何数据。", err=True)
+        raise SystemExit(1)
+    db.session.commit()
+    click.echo(summary)
 
 
 def _text(value: Any) -> str:

@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 
 from matchmaking.extensions import db
 from matchmaking.matches import importer, services
-from matchmaking.tabular import TabularError
+from matchmaking.tabular import TabularError, finish_import
 
 matches_cli = AppGroup("matches", help="Matches (对接记录): history import and jobs.")
 
@@ -21,17 +21,11 @@ def import_command(path: str) -> None:
     except TabularError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None
-    if not report.ok:
-        db.session.rollback()
-        for err in report.errors:
-            click.echo(str(err), err=True)
-        click.echo(f"发现 {len(report.errors)} 处错误，未导入任何数据。", err=True)
-        raise SystemExit(1)
-    db.session.commit()
-    click.echo(f"导入完成：新增 {report.created} 条对接记录，更新 {report.updated} 条，"
-               f"新建揭榜单位 {report.organizations_created} 家；"
-               f"需求转为已对接 {report.needs_matched} 条，"
-               f"转为已转化 {report.needs_converted} 条。")
+    finish_import(report.errors,
+                  f"导入完成：新增 {report.created} 条对接记录，更新 {report.updated} 条，"
+                  f"新建揭榜单位 {report.organizations_created} 家；"
+                  f"需求转为已对接 {report.needs_matched} 条，"
+                  f"转为已转化 {report.needs_converted} 条。")
 
 
 @matches_cli.command("lapse")

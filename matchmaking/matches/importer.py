@@ -33,9 +33,8 @@ from matchmaking.audit.services import record
 from matchmaking.extensions import db
 from matchmaking.matches.models import Match, MatchStatus
 from matchmaking.needs import services as need_services
-from matchmaking.needs.importer import RowError
 from matchmaking.needs.models import Need, NeedStatus
-from matchmaking.tabular import read_rows
+from matchmaking.tabular import RowError, checked_rows, read_rows
 from matchmaking.timeutil import LOCAL_TZ, local, today, utcnow
 
 REQUIRED = ("need_ref", "solver", "solver_kind")
@@ -100,22 +99,10 @@ def validate(rows: Iterable[tuple[int, dict[str, str]]]) -> tuple[list[MatchRow]
     clean: list[MatchRow] = []
     errors: list[RowError] = []
     seen: dict[tuple[str, str], int] = {}
-    header_checked = False
-    for line, row in rows:
-        if "__error__" in row:
-            errors.append(RowError(line, "-", row["__error__"]))
-            continue
-        if not header_checked:
-            missing = [c for c in REQUIRED if c not in row]
-            if missing:
-                errors.append(RowError(line, ",".join(missing), "缺少必需的列"))
-                return [], errors
-            header_checked = True
-        bad: list[RowError] = []
-
-        def fail(name: str, message: str, line: int = line, bad: list = bad) -> None:
-            bad.append(RowError(line, name, message))
-
+    any_rows = False
+    for line, row, bad in checked_rows(rows, REQUIRED, errors):
+        any_rows = True
+        fail = bad.add
         ref = row.get("need_ref", "")
         need = needs.get(ref)
         if not ref:
@@ -185,7 +172,7 @@ def validate(rows: Iterable[tuple[int, dict[str, str]]]) -> tuple[list[MatchRow]
             continue
         clean.append(MatchRow(line, need[0], solver, kind, accepted, signed, amount,
                               converted, terminated))
-    if not header_checked and not errors:
+    if not any_rows and not errors:
         errors.append(RowError(1, "-", "文件中没有数据行"))
     return clean, errors
 

@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 
 from matchmaking.extensions import db
 from matchmaking.needs import importer, services
-from matchmaking.tabular import TabularError
+from matchmaking.tabular import TabularError, finish_import
 
 LARGE_IMPORT = 2000
 
@@ -24,20 +24,13 @@ def import_command(path: str, publish: bool) -> None:
     except TabularError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None
-    if not report.ok:
-        db.session.rollback()
-        for err in report.errors:
-            click.echo(str(err), err=True)
-        click.echo(f"发现 {len(report.errors)} 处错误，未导入任何数据。", err=True)
-        raise SystemExit(1)
-    db.session.commit()
+    finish_import(report.errors, f"导入完成：新增 {report.created} 条，更新 {report.updated} 条，"
+                                 f"新建企业 {report.organizations_created} 家。")
     if report.created + report.updated > LARGE_IMPORT:
         # Cheaper to build the index afresh than to apply this many single updates.
         from matchmaking.search import services as search
 
         search.rebuild(progress=True)
-    click.echo(f"导入完成：新增 {report.created} 条，更新 {report.updated} 条，"
-               f"新建企业 {report.organizations_created} 家。")
 
 
 @needs_cli.command("close-expired")

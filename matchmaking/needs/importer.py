@@ -24,7 +24,7 @@ from matchmaking.needs.models import PUBLIC_STATUSES, Need, NeedStatus, Transfor
 from matchmaking.reference.models import Industry, Town
 from matchmaking.search.models import SearchOutbox
 from matchmaking.search.sync import note_bulk_outbox
-from matchmaking.tabular import read_rows
+from matchmaking.tabular import RowError, checked_rows, read_rows
 from matchmaking.timeutil import LOCAL_TZ, today, utcnow
 
 REQUIRED = ("ref", "title", "description", "industry", "transformation", "keywords",
@@ -33,16 +33,6 @@ OPTIONAL = ("published_at", "status")
 LIMITS = {"ref": 40, "title": 100, "keywords": 200, "enterprise": 100, "description": 20000}
 BUDGET_NEGOTIABLE = {"", "面议", "negotiable"}
 BATCH = 2000
-
-
-@dataclass
-class RowError:
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"第 {self.line} 行 [{self.field}]：{self.message}"
 
 
 @dataclass
@@ -96,24 +86,10 @@ def validate(rows: Iterable[tuple[int, dict[str, str]]], *, publish: bool,
     clean: list[CleanRow] = []
     errors: list[RowError] = []
     seen: dict[str, int] = {}
-    header_checked = False
-    for line, row in rows:
+    for line, row, bad in checked_rows(rows, REQUIRED, errors):
         if progress is not None:
             progress.update(1)
-        if "__error__" in row:
-            errors.append(RowError(line, "-", row["__error__"]))
-            continue
-        if not header_checked:
-            missing = [c for c in REQUIRED if c not in row]
-            if missing:
-                errors.append(RowError(line, ",".join(missing), "缺少必需的列"))
-                return [], errors
-            header_checked = True
-        bad: list[RowError] = []
-
-        def fail(name: str, message: str, line: int = line, bad: list = bad) -> None:
-            bad.append(RowError(line, name, message))
-
+        fail = bad.add
         for name, limit in LIMITS.items():
             if len(row.get(name, "")) > limit:
                 fail(name, f"超过 {limit} 个字符")
