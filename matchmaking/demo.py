@@ -23,6 +23,9 @@ from matchmaking.reference import services as reference
 from matchmaking.reference.models import Industry, Town
 from matchmaking.timeutil import today
 
+PEOPLE = ["陈科长", "王经理", "李经理", "张经理", "刘经理", "赵经理", "周经理", "吴经理", "郑经理",
+          "孙经理", "钱经理", "沈教授", "朱教授", "徐老师", "马研究员", "胡研究员", "高经理"]
+
 demo_cli = AppGroup("demo", help="Demo data.")
 
 
@@ -50,8 +53,10 @@ def seed() -> list[tuple[str, str, str]]:
 
     def account(email: str, role: Role, org_name: str, kind: OrgKind, label: str) -> User:
         pw = random_password()
+        # The person's name shown in the navigation: short, unlike the printed label.
+        person = PEOPLE[len(accounts_made) % len(PEOPLE)]
         user = accounts.create_user(email=email, password=pw, role=role, org_name=org_name,
-                                    kind=kind, name=label)
+                                    kind=kind, name=person)
         accounts_made.append((label, email, pw))
         return user
 
