@@ -36,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "TOTP_ISSUER": "桐乡揭榜平台",
     # Per-IP throttle on sign-in (Flask-Limiter; storage shared across workers when redis://).
     "LOGIN_RATE_LIMIT": "30 per minute;300 per hour",
+    # Full-text search costs CPU: generous for people, a brake on scrapers (per IP).
+    "SEARCH_RATE_LIMIT": "120 per minute;3000 per hour",
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_KEY_PREFIX": "matchmaking",
     # The audit log is kept at least 184 days (≈6 months, 网络安全法); purge refuses younger rows.
@@ -65,6 +67,7 @@ ENVIRONMENT: dict[str, Any] = {
     "ENV_NAME": str,
     "TRUSTED_HOSTS": lambda v: [h.strip() for h in v.split(",") if h.strip()],
     "LOGIN_RATE_LIMIT": str,
+    "SEARCH_RATE_LIMIT": str,
     "AUDIT_RETENTION_DAYS": int,
     "LAPSE_AFTER_DAYS": int,
 }

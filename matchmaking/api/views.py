@@ -14,6 +14,7 @@ from matchmaking.extensions import csrf, db
 from matchmaking.needs import queries
 from matchmaking.needs.models import Need
 from matchmaking.pagination import int_arg
+from matchmaking.search.views import search_throttle
 
 
 def _csrf_for_session_writes() -> None:
@@ -81,6 +82,7 @@ def need_public(need: Need) -> dict[str, Any]:
 
 @bp.get("/needs")
 @public
+@search_throttle
 def needs():
     filters = queries.BoardFilters.from_args(request.args)
     if request.args.get("status") == "all":

@@ -189,3 +189,22 @@ def test_sync_purges_old_applied_outbox_rows(runner, enterprise, bureau):
         result = runner.invoke(args=["search", "sync"])
     assert "purged 1" in result.output
     assert db.session.execute(select(SearchOutbox)).first() is None
+
+
+def test_search_is_throttled_per_ip_on_the_page_and_the_api(app):
+    from tests.security.util import app_like, dispose_created
+
+    limited = app_like(app, SEARCH_RATE_LIMIT="3 per minute")
+    c = limited.test_client()
+    try:
+        codes = [c.get("/search?q=余热").status_code, c.get("/api/v1/needs?q=余热").status_code,
+                 c.get("/search?q=横机").status_code, c.get("/api/v1/needs?q=MES").status_code]
+        assert codes == [200, 200, 200, 429]
+        assert c.get("/api/v1/needs").status_code == 200  # the plain board is not a search
+        other = c.get("/search?q=余热", environ_base={"REMOTE_ADDR": "10.0.0.9"})
+        assert other.status_code == 200
+    finally:
+        index = limited.extensions.get("search_index")
+        if index is not None:
+            index.close()
+        dispose_created()
