@@ -362,6 +362,9 @@ class Evaluator:
                 p1, p2, p3 = preds
                 return lambda d: p1(d) and p2(d) and p3(d)
             return lambda d: all(p(d) for p in preds)
+        if isinstance(q, wq.Or):  # mixed alternatives, e.g. the "closed" status filter
+            preds = [self.predicate(s) for s in q.subqueries]
+            return lambda d: any(p(d) for p in preds)
         if isinstance(q, wq.Every):
             return lambda d: True
         raise Unsupported(type(q).__name__)

@@ -80,7 +80,10 @@ def filter_query(filters: dict[str, object] | None) -> wq.Query | None:
     """The board's filters as a query; unknown keys and empty values are ignored.
 
     ``industry``, ``transformation``, ``town``, ``status``: a value or a list of values
-    (any of them); ``deadline_from``: a date, needs whose deadline is on or after it.
+    (any of them); ``deadline_from``: a date, needs whose deadline is on or after it;
+    ``effective_status``: ``(status, day)``, the status as the board shows it on ``day``: a
+    need stored as published whose deadline has passed is closed, even before the database
+    has recorded it.
     """
     if not filters:
         return None
@@ -94,6 +97,19 @@ def filter_query(filters: dict[str, object] | None) -> wq.Query | None:
     since = filters.get("deadline_from")
     if isinstance(since, date):
         parts.append(wq.NumericRange("deadline", since.toordinal(), None))
+    effective = filters.get("effective_status")
+    if isinstance(effective, tuple) and len(effective) == 2 and isinstance(effective[1], date):
+        status, day = effective
+        open_ = wq.And([wq.Term("status", "published"),
+                        wq.NumericRange("deadline", day.toordinal(), None)])
+        if status == "published":
+            parts.append(open_)
+        elif status == "closed":
+            parts.append(wq.Or([wq.Term("status", "closed"), wq.And([
+                wq.Term("status", "published"),
+                wq.NumericRange("deadline", None, day.toordinal() - 1)])]))
+        elif isinstance(status, str) and status:
+            parts.append(wq.Term("status", status))
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else wq.And(parts)

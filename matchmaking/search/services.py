@@ -227,11 +227,8 @@ def index_filters(filters) -> dict[str, object]:
         out["town"] = town.name if town else "\x00none"
     if filters.transformation:
         out["transformation"] = filters.transformation.value
-    if filters.status == "published":
-        out["status"] = "published"
-        out["deadline_from"] = today()
-    elif filters.status:
-        out["status"] = filters.status
+    if filters.status:
+        out["effective_status"] = (filters.status, today())
     return out
 
 

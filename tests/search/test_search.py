@@ -208,3 +208,20 @@ def test_search_is_throttled_per_ip_on_the_page_and_the_api(app):
         if index is not None:
             index.close()
         dispose_created()
+
+
+def test_status_filters_apply_the_deadline_before_any_job_has_run(client, enterprise, bureau):
+    from datetime import timedelta
+
+    import time_machine
+
+    late = factories.need(enterprise, "published", bureau=bureau, title="余热回收甲",
+                          deadline=factories.today() + timedelta(days=2))
+    still_open = factories.need(enterprise, "published", bureau=bureau, title="余热回收乙",
+                                deadline=factories.today() + timedelta(days=20))
+    services.apply_pending()
+    with time_machine.travel(late.deadline + timedelta(days=1), tick=False):
+        assert ids_for(client, "余热", status="published") == [still_open.id]
+        assert ids_for(client, "余热", status="closed") == [late.id]
+        body = client.get("/api/v1/needs", query_string={"q": "余热", "status": "closed"})
+        assert body.get_json()["total"] == 1
