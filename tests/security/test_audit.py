@@ -158,7 +158,8 @@ def test_purge_keeps_rows_younger_than_184_days(runner):
     left = [json.loads(e.details or "{}").get("days") for e in events("test.aged")]
     assert left == [183]
     assert [json.loads(e.details)["deleted"] for e in events("audit.purge")] == [2]
-    assert runner.invoke(args=["audit", "verify"]).exit_code == 0  # anchored by the purge
+    verified = runner.invoke(args=["audit", "verify"])
+    assert verified.exit_code == 0, verified.output  # anchored by the purge
 
 
 def test_retention_is_configurable_but_never_below_184(app, tmp_path):
