@@ -238,7 +238,8 @@ def fts_trigram_engine(docs: list[NeedDocument]) -> Engine:
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+|[A-Za-z0-9]+")
 
 
-def _bigrams(text: str) -> str:
+def bigrams(text: str) -> str:
+    """CJK runs as overlapping bigrams, ASCII words lower-cased, separated by spaces."""
     out = []
     for m in _CJK_RUN.finditer(text):
         run = m.group()
@@ -253,13 +254,13 @@ def _bigrams(text: str) -> str:
 
 def fts_bigram_engine(docs: list[NeedDocument]) -> Engine:
     """FTS5 over CJK bigrams; the query is cut by jieba, each word a bigram phrase (AND)."""
-    con = _fts(docs, _bigrams, "unicode61")
+    con = _fts(docs, bigrams, "unicode61")
     tok = warm_up()
 
     def run(text: str) -> tuple[list[int], int]:
         phrases = []
         for word in tok.cut(text):
-            grams = _bigrams(word)
+            grams = bigrams(word)
             if grams:
                 phrases.append('"' + grams + '"')
         return _fts_run(con, " AND ".join(phrases) or None, [])

@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # runnable as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
+from bench.search_quality import bigrams  # noqa: E402  (one splitter for both benchmarks)
 from search_index import NeedDocument  # noqa: E402
 from search_index.analysis import warm_up  # noqa: E402
 
@@ -243,23 +244,6 @@ def _open_today() -> date:
 
 
 # -- peers: SQLite FTS5 ---------------------------------------------------------------------
-
-
-_CJK_RUN = re.compile(r"[\u3400-\u9fff]+|[A-Za-z0-9]+")
-
-
-def bigrams(text: str) -> str:
-    """CJK runs as overlapping bigrams, ASCII words lower-cased, separated by spaces."""
-    out = []
-    for m in _CJK_RUN.finditer(text):
-        run = m.group()
-        if run.isascii():
-            out.append(run.lower())
-        elif len(run) == 1:
-            out.append(run)
-        else:
-            out.extend(run[i : i + 2] for i in range(len(run) - 1))
-    return " ".join(out)
 
 
 class FtsEngine:
