@@ -1,32 +1,32 @@
-"""Evaluating the board's queries over whole posting lists, without Whoosh's matcher tree.
+"""Evaluating the board's queries as numpy vectors over whole posting lists.
 
 Whoosh scores one document at a time through a tree of matcher objects: several Python
 method calls per document per node. The board needs every match anyway (the totals and the
-facet counts cover all of them), so here each term's posting list is read block by block
-and scored in one comprehension, and the query tree is evaluated on ``{docnum: score}``
-dicts. The scores are Whoosh's own BM25F (same formula, same global statistics, same byte-
-quantised field lengths), so the ranking is unchanged; only the work per match shrinks.
+facet counts cover all of them), so here each term's posting list is read whole, scored in
+one vector expression, and the query tree is evaluated on dense score vectors (one float
+per document of the searcher; 0.0 means "does not match"). The scores are Whoosh's own
+BM25F (same formula, same global statistics, same byte-quantised field lengths), so the
+ranking is unchanged; only the work per match moved from Python into numpy.
 
 Only the query shapes that :mod:`search_index.query` builds are supported (``Term``,
 ``And``, ``Or``, ``Require``, ``Every``, ``NumericRange`` in filters); anything else raises
 :class:`Unsupported` and the caller falls back to Whoosh.
 
-Per-segment data (field lengths, facet and sort columns) is cached by segment id: a
-segment's documents never change (only its deletion set does), so after a small commit
-only the new segment is read, and the first search after an update stays fast.
+What a search needs of each document (field lengths, facet, status and sort columns, the
+deletions) is read once per searcher into a :class:`View`; segments never change after
+they are written, so their part is cached by segment id, and after a small commit only
+the new segment is read.
 """
 
 from __future__ import annotations
 
-import struct
 import threading
 import time
-from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import accumulate, repeat
 
+import numpy as np
 from whoosh import columns
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield, byte_to_length
@@ -37,9 +37,11 @@ from whoosh.searching import Searcher
 from .schema import FACET_FIELDS, TEXT_FIELDS
 
 SORT_FIELDS = ("published", "deadline", "budget")
-COLUMN_FIELDS = (*FACET_FIELDS, "status", *SORT_FIELDS)
-_BYTE_LENGTH = [float(byte_to_length(b)) for b in range(256)]
+CODED_FIELDS = (*FACET_FIELDS, "status")  # ID columns, held as codes into a value table
+_BYTE_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 _CACHE_SEGMENTS = 64
+_EMPTY_IDS = np.empty(0, dtype=np.int64)
+_EMPTY_SCORES = np.empty(0, dtype=np.float64)
 
 
 class Unsupported(Exception):
@@ -50,65 +52,86 @@ class Timeout(Exception):
     """The time limit passed while evaluating."""
 
 
+# -- per-segment and per-searcher data ----------------------------------------------------
+
+
 @dataclass(slots=True)
 class SegmentData:
-    """What a search needs of one segment, read once: lengths and columns by local docnum."""
+    """What a search needs of one segment, read once, by local docnum.
+
+    ``codes[name]`` indexes ``values[name]`` (an ID column's distinct values); ``numbers``
+    holds the sort columns in Whoosh's order-preserving unsigned encoding.
+    """
 
     doc_count_all: int
-    lengths: dict[str, list[float]]
-    columns: dict[str, list]
+    lengths: dict[str, np.ndarray]
+    codes: dict[str, np.ndarray]
+    values: dict[str, list[str]]
+    numbers: dict[str, np.ndarray]
 
 
 _cache: OrderedDict[str, SegmentData] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def _column_values(reader, name: str, n: int) -> list:
-    """A column's values for every document, read in bulk: ``str`` for ID columns, the raw
-    (order-preserving) integers for numeric ones; Whoosh reads one value per file access."""
+def _numeric_column(raw, n: int) -> np.ndarray:
+    """A fixed-width numeric column as an array, in one read (Whoosh reads a value per
+    file access)."""
+    count = min(raw._count, n)
+    data = raw._dbfile.get(raw._basepos, count * raw._fixedlen) if count else b""
+    dtype = np.dtype(raw._typecode).newbyteorder(">")
+    out = np.full(n, raw._default, dtype=np.uint64)
+    out[:count] = np.frombuffer(data, dtype=dtype, count=count)
+    return out
+
+
+def _id_column(reader, name: str, n: int) -> tuple[np.ndarray, list[str]]:
     raw = reader.column_reader(name, translate=False)
     field = reader.schema[name]
-    if isinstance(raw, columns.NumericColumn.Reader):
-        count = min(raw._count, n)
-        data = raw._dbfile.get(raw._basepos, count * raw._fixedlen)
-        values = list(struct.unpack(f"!{count}{raw._typecode}", data))
-        return values + [raw._default] * (n - count)
     if isinstance(raw, columns.VarBytesColumn.Reader):
         total = sum(raw._lengths)
         blob = raw._dbfile.get(raw._basepos, total) if total else b""
-        out = [blob[o : o + ln] for o, ln in zip(raw._offsets, raw._lengths, strict=True)]
-        names = {v: field.from_column_value(v) for v in set(out)}
-        return list(map(names.__getitem__, out))
-    if isinstance(field.column_type, columns.NumericColumn):
-        return list(raw)  # raw numbers, like the bulk path
-    return [field.from_column_value(v) for v in raw]  # any other column type: slow, correct
+        cells = [blob[o : o + ln] for o, ln in zip(raw._offsets, raw._lengths, strict=True)]
+        cells += [b""] * (n - len(cells))
+    else:  # any other column type: slower, still correct
+        cells = [raw[d] for d in range(n)]
+    distinct = sorted(set(cells))
+    code = {v: i for i, v in enumerate(distinct)}
+    codes = np.fromiter(map(code.__getitem__, cells), dtype=np.int32, count=n)
+    return codes, [field.from_column_value(v) if v else "" for v in distinct]
 
 
 def _read_segment(reader) -> SegmentData:
     n = reader.doc_count_all()
     perdoc = reader._perdoc
-    lengths: dict[str, list[float]] = {}
+    lengths: dict[str, np.ndarray] = {}
     for name in TEXT_FIELDS:
         if n and perdoc.has_column(_lenfield(name)):
             col = perdoc.column_reader(_lenfield(name), LENGTHS_COLUMN)
-            lengths[name] = [_BYTE_LENGTH[b] for b in _column_values_raw(col, n)]
+            if isinstance(col, columns.NumericColumn.Reader) and col._typecode == "B":
+                raw = _numeric_column(col, n).astype(np.intp)
+            else:
+                raw = np.fromiter(col, dtype=np.intp, count=n)
+            lengths[name] = _BYTE_LENGTH[raw]
         else:
-            lengths[name] = [0.0] * n
-    cols: dict[str, list] = {}
-    for name in COLUMN_FIELDS:
+            lengths[name] = np.zeros(n, dtype=np.float64)
+    codes: dict[str, np.ndarray] = {}
+    values: dict[str, list[str]] = {}
+    for name in CODED_FIELDS:
         if n and reader.has_column(name):
-            cols[name] = _column_values(reader, name, n)
+            codes[name], values[name] = _id_column(reader, name, n)
         else:
-            cols[name] = [""] * n if name not in SORT_FIELDS else [0] * n
-    return SegmentData(n, lengths, cols)
-
-
-def _column_values_raw(col, n: int) -> list[int]:
-    if isinstance(col, columns.NumericColumn.Reader) and col._typecode == "B":
-        count = min(col._count, n)
-        data = col._dbfile.get(col._basepos, count)
-        return list(data) + [col._default] * (n - count)
-    return list(col)
+            codes[name], values[name] = np.zeros(n, dtype=np.int32), [""]
+    numbers: dict[str, np.ndarray] = {}
+    for name in SORT_FIELDS:
+        raw = reader.column_reader(name, translate=False) if n and reader.has_column(name) else None
+        if isinstance(raw, columns.NumericColumn.Reader):
+            numbers[name] = _numeric_column(raw, n)
+        elif raw is not None:
+            numbers[name] = np.fromiter((int(v) for v in raw), dtype=np.uint64, count=n)
+        else:
+            numbers[name] = np.zeros(n, dtype=np.uint64)
+    return SegmentData(n, lengths, codes, values, numbers)
 
 
 def _segment_key(reader) -> str:
@@ -119,7 +142,7 @@ def segment_data(reader) -> SegmentData:
     """The cached data of a segment reader (read on first use).
 
     Keyed by the segment's id (random per segment) and size: a segment never changes
-    after it is written, except for its deletions, which are read per search.
+    after it is written, except for its deletions, which belong to the searcher's view.
     """
     key = _segment_key(reader)
     with _cache_lock:
@@ -139,13 +162,88 @@ def segment_data(reader) -> SegmentData:
 class Leaf:
     reader: object
     offset: int
-    data: SegmentData
-    deleted: frozenset[int]
     key: str
+    deleted: bool
+
+
+@dataclass(slots=True)
+class View:
+    """Every document of one searcher, by global docnum: what filters, sorts, facets and
+    scoring read. Built once per searcher (a searcher sees a fixed state of the index)."""
+
+    n: int
+    leaves: list[Leaf]
+    live: np.ndarray  # bool: not deleted
+    lengths: dict[str, np.ndarray]
+    codes: dict[str, np.ndarray]
+    values: dict[str, list[str]]
+    code_of: dict[str, dict[str, int]]
+    numbers: dict[str, np.ndarray]
+
+
+def _build_view(searcher: Searcher) -> View:
+    leaves: list[Leaf] = []
+    parts: list[SegmentData] = []
+    live_parts: list[np.ndarray] = []
+    for sub, offset in searcher.leaf_searchers():
+        reader = sub.reader()
+        data = segment_data(reader)
+        live = np.ones(data.doc_count_all, dtype=bool)
+        deleted = bool(reader.has_deletions())
+        if deleted:
+            gone = np.fromiter(reader.deleted_docs_set, dtype=np.int64)
+            live[gone[gone < data.doc_count_all]] = False
+        leaves.append(Leaf(reader, offset, _segment_key(reader), deleted))
+        parts.append(data)
+        live_parts.append(live)
+
+    def joined(arrays: list[np.ndarray], dtype) -> np.ndarray:
+        return np.concatenate(arrays) if arrays else np.empty(0, dtype=dtype)
+
+    values: dict[str, list[str]] = {}
+    code_of: dict[str, dict[str, int]] = {}
+    codes: dict[str, np.ndarray] = {}
+    for name in CODED_FIELDS:
+        table = sorted({v for p in parts for v in p.values[name]} | {""})
+        index = {v: i for i, v in enumerate(table)}
+        remapped = [np.array([index[v] for v in p.values[name]], dtype=np.int32)[p.codes[name]]
+                    for p in parts]
+        values[name], code_of[name] = table, index
+        codes[name] = joined(remapped, np.int32)
+    return View(
+        n=sum(p.doc_count_all for p in parts),
+        leaves=leaves,
+        live=joined(live_parts, bool),
+        lengths={f: joined([p.lengths[f] for p in parts], np.float64) for f in TEXT_FIELDS},
+        codes=codes,
+        values=values,
+        code_of=code_of,
+        numbers={f: joined([p.numbers[f] for p in parts], np.uint64) for f in SORT_FIELDS},
+    )
+
+
+_view_lock = threading.Lock()
+
+
+def view_of(searcher: Searcher) -> View:
+    """The searcher's :class:`View`, built on first use and kept on the searcher."""
+    view: View | None = getattr(searcher, "_board_view", None)
+    if view is None:
+        with _view_lock:
+            view = getattr(searcher, "_board_view", None)
+            if view is None:
+                view = _build_view(searcher)
+                searcher._board_view = view  # type: ignore[attr-defined]
+    return view
+
+
+# -- evaluation ------------------------------------------------------------------------------
 
 
 class Evaluator:
-    """Evaluates queries on one searcher; results map global docnums to scores."""
+    """Evaluates queries on one searcher: a query becomes a float64 vector of scores by
+    global docnum, 0.0 where the document does not match (BM25F scores of a match are
+    always positive: Whoosh's idf is above zero and every boost here is positive)."""
 
     def __init__(self, searcher: Searcher, deadline: float | None = None) -> None:
         self.searcher = searcher
@@ -155,52 +253,22 @@ class Evaluator:
             raise Unsupported(f"weighting {type(weighting).__name__}")
         self.B, self.K1 = weighting.B, weighting.K1
         self.field_B = dict(weighting._field_B)
-        self.leaves = []
-        for sub, offset in searcher.leaf_searchers():
-            reader = sub.reader()
-            deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
-            self.leaves.append(
-                Leaf(reader, offset, segment_data(reader), deleted, _segment_key(reader)))
+        self.view = view_of(searcher)
+        self.n = self.view.n
         self.timed_out = False
-        self._terms: dict[tuple[str, str], dict[int, float]] = {}
-
-    # -- per-document data ---------------------------------------------------------------
-
-    def column(self, name: str) -> Callable[[int], object]:
-        """A function from global docnum to the column value."""
-        if len(self.leaves) == 1 and self.leaves[0].offset == 0:
-            return self.leaves[0].data.columns[name].__getitem__
-        full: list = []
-        for leaf in self.leaves:
-            full.extend(leaf.data.columns[name])
-        return full.__getitem__
-
-    def all_docs(self) -> list[int]:
-        """Every live global docnum, ascending."""
-        out: list[int] = []
-        for leaf in self.leaves:
-            base = leaf.offset
-            if leaf.deleted:
-                out.extend(base + d for d in range(leaf.data.doc_count_all)
-                           if d not in leaf.deleted)
-            else:
-                out.extend(range(base, base + leaf.data.doc_count_all))
-        return out
-
-    # -- evaluation ----------------------------------------------------------------------
+        self._terms: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
 
     def _check_time(self) -> None:
         if self.deadline is not None and time.perf_counter() > self.deadline:
             self.timed_out = True
             raise Timeout
 
-    def term(self, fieldname: str, text: str, boost: float) -> dict[int, float]:
-        """BM25F scores of every live document holding ``text`` in ``fieldname``."""
-        base = self._base(fieldname, text)
-        # A new dict each time: callers merge into what they get.
-        return dict(base) if boost == 1.0 else {d: s * boost for d, s in base.items()}
+    # -- terms -----------------------------------------------------------------------------
 
-    def _base(self, fieldname: str, text: str) -> dict[int, float]:
+    def _base(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(global docnums, BM25F scores) of the live documents holding ``text`` in
+        ``fieldname``; read once per search (the same term recurs: in a word, inside the
+        cover of a longer word and of its synonyms)."""
         self._check_time()
         key = (fieldname, text)
         base = self._terms.get(key)
@@ -208,38 +276,16 @@ class Evaluator:
             base = self._terms[key] = self._term_scores(fieldname, text)
         return base
 
-    def terms_or(self, terms: list[wq.Term]) -> dict[int, float]:
-        """An Or of terms (one word in several fields) summed into one new dict."""
-        bases = []
-        for t in terms:
-            try:
-                bases.append((self._base(t.fieldname, t.text), t.boost))
-            except Timeout:
-                if not bases:
-                    raise
-                break  # the fields read in time still count
-        bases.sort(key=lambda item: len(item[0]), reverse=True)
-        first, boost = bases[0]
-        acc = dict(first) if boost == 1.0 else {d: s * boost for d, s in first.items()}
-        get = acc.get
-        for base, boost in bases[1:]:
-            for d, s in base.items():
-                acc[d] = get(d, 0.0) + s * boost
-        return acc
-
-    def _term_scores(self, fieldname: str, text: str) -> dict[int, float]:
-        # The same term recurs within one query (a word, and inside the cover of a longer
-        # word and of its synonyms): its postings are read once per search.
+    def _term_scores(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         searcher = self.searcher
         schema = searcher.schema
         if fieldname not in schema:
-            return {}
+            return _EMPTY_IDS, _EMPTY_SCORES
         field = schema[fieldname]
         try:
             btext = field.to_bytes(text)
         except ValueError:
-            return {}
-        scores: dict[int, float] = {}
+            return _EMPTY_IDS, _EMPTY_SCORES
         scorable = field.scorable
         if scorable:
             idf = searcher.idf(fieldname, btext)
@@ -250,33 +296,56 @@ class Evaluator:
             kk = idf * (k1 + 1)
             c1 = k1 * (1 - b)
             c2 = k1 * b / avgfl
-        for leaf in self.leaves:
-            reader = leaf.reader
-            if (fieldname, btext) not in reader:
+            lengths = self.view.lengths[fieldname]
+        id_parts: list[np.ndarray] = []
+        score_parts: list[np.ndarray] = []
+        live = self.view.live
+        for leaf in self.view.leaves:
+            if (fieldname, btext) not in leaf.reader:
                 continue
             ids, weights = _postings(leaf, fieldname, btext)
-            off = leaf.offset
-            if scorable:
-                lengths = leaf.data.lengths[fieldname]
-                if off:
-                    part = {off + d: kk * w / (w + c1 + c2 * lengths[d])
-                            for d, w in zip(ids, weights, strict=True)}
-                else:
-                    part = {d: kk * w / (w + c1 + c2 * lengths[d])
-                            for d, w in zip(ids, weights, strict=True)}
-            else:
-                part = {off + d: float(w) for d, w in zip(ids, weights, strict=True)}
+            g = ids.astype(np.int64)
+            if leaf.offset:
+                g += leaf.offset
+            w = weights.astype(np.float64)
+            s = kk * w / (w + c1 + c2 * lengths[g]) if scorable else w
             if leaf.deleted:
-                for d in leaf.deleted:
-                    part.pop(off + d, None)
-            if scores:
-                scores.update(part)
-            else:
-                scores = part
-        return scores
+                keep = live[g]
+                g, s = g[keep], s[keep]
+            id_parts.append(g)
+            score_parts.append(s)
+        if not id_parts:
+            return _EMPTY_IDS, _EMPTY_SCORES
+        if len(id_parts) == 1:
+            return id_parts[0], score_parts[0]
+        return np.concatenate(id_parts), np.concatenate(score_parts)
 
-    def evaluate(self, q: wq.Query) -> dict[int, float]:
-        """``{docnum: score}`` for a query of Term/And/Or/Require nodes."""
+    def term(self, fieldname: str, text: str, boost: float) -> np.ndarray:
+        _positive(boost)
+        ids, scores = self._base(fieldname, text)
+        acc = np.zeros(self.n)
+        acc[ids] = scores * boost if boost != 1.0 else scores
+        return acc
+
+    def terms_or(self, terms: Sequence[wq.Term]) -> np.ndarray:
+        """An Or of terms (one word in several fields) summed into one vector."""
+        acc = np.zeros(self.n)
+        for read, t in enumerate(terms):
+            _positive(t.boost)
+            try:
+                ids, scores = self._base(t.fieldname, t.text)
+            except Timeout:
+                if not read:
+                    raise
+                break  # the fields read in time still count
+            # A term's docnums are distinct, so a fancy-indexed add is exact.
+            acc[ids] += scores * t.boost if t.boost != 1.0 else scores
+        return acc
+
+    # -- the query tree --------------------------------------------------------------------
+
+    def evaluate(self, q: wq.Query) -> np.ndarray:
+        """Scores by global docnum for a query of Term/And/Or/Require/Every nodes."""
         if isinstance(q, wq.Term):
             return self.term(q.fieldname, q.text, q.boost)
         if isinstance(q, wq.Or):
@@ -284,89 +353,69 @@ class Evaluator:
             subs = q.subqueries
             if subs and all(type(sub) is wq.Term for sub in subs):
                 return self.terms_or(subs)
-            acc: dict[int, float] = {}
-            for sub in q.subqueries:
+            acc = np.zeros(self.n)
+            for sub in subs:
                 try:
-                    part = self.evaluate(sub)
+                    acc += self.evaluate(sub)
                 except Timeout:
                     break  # what the earlier alternatives found is still a fair answer
-                if len(part) > len(acc):  # add the smaller dict into the larger (both are new)
-                    acc, part = part, acc
-                get = acc.get
-                for d, sc in part.items():
-                    acc[d] = get(d, 0.0) + sc
             return acc
         if isinstance(q, wq.And):
             _unit_boost(q)
-            parts = []
-            for s in q.subqueries:
-                part = self.evaluate(s)
-                if not part:
-                    return {}
-                parts.append(part)
-            if not parts:
-                return {}
-            parts.sort(key=len)
-            acc = parts[0]
-            for part in parts[1:]:
-                acc = {d: sc + part[d] for d, sc in acc.items() if d in part}
-                if not acc:
-                    break
-            return acc
+            if not q.subqueries:
+                return np.zeros(self.n)
+            acc = None
+            mask = None
+            for sub in q.subqueries:
+                part = self.evaluate(sub)
+                hit = part > 0
+                mask = hit if mask is None else mask & hit
+                if not mask.any():
+                    return np.zeros(self.n)
+                acc = part if acc is None else acc + part
+            return np.where(mask, acc, 0.0)
         if isinstance(q, wq.Require):
             scored = self.evaluate(q.a)
-            allowed = self.docs(q.b, candidates=scored.keys())
-            return {d: s for d, s in scored.items() if d in allowed}
+            return np.where(self.mask(q.b), scored, 0.0)
         if isinstance(q, wq.Every):
-            return dict.fromkeys(self.all_docs(), 1.0)
+            return self.view.live.astype(np.float64)
         raise Unsupported(type(q).__name__)
 
-    def docs(self, q: wq.Query, candidates=None) -> set[int]:
-        """The docnums matching a filter query (from the columns, so no scoring)."""
-        pred = self.predicate(q)
-        base = self.all_docs() if candidates is None else candidates
-        return set(filter(pred, base))
+    def mask(self, q: wq.Query) -> np.ndarray:
+        """The live documents matching a filter query (from the columns, no scoring)."""
+        return self._mask(q) & self.view.live
 
-    def predicate(self, q: wq.Query) -> Callable[[int], bool]:
-        """A function of a docnum, true when the filter query matches it."""
-        if isinstance(q, wq.Term) and q.fieldname in COLUMN_FIELDS:
-            get, value = self.column(q.fieldname), q.text
-            return lambda d: get(d) == value
+    def _mask(self, q: wq.Query) -> np.ndarray:
+        view = self.view
+        if isinstance(q, wq.Term) and q.fieldname in CODED_FIELDS:
+            code = view.code_of[q.fieldname].get(q.text)
+            if code is None:
+                return np.zeros(self.n, dtype=bool)
+            return view.codes[q.fieldname] == code
         if isinstance(q, wq.NumericRange) and q.fieldname in SORT_FIELDS:
-            get = self.column(q.fieldname)
-            # Numeric columns hold Whoosh's order-preserving encoding: encode the bounds.
+            if q.startexcl or q.endexcl:
+                raise Unsupported("exclusive range")
+            numbers = view.numbers[q.fieldname]
+            # The columns hold Whoosh's order-preserving encoding: encode the bounds.
             encode = self.searcher.schema[q.fieldname].to_column_value
-            lo = None if q.start is None else encode(q.start)
-            hi = None if q.end is None else encode(q.end)
-            if not (q.startexcl or q.endexcl):
-                if hi is None and lo is not None:
-                    return lambda d: get(d) >= lo
-                if lo is None and hi is not None:
-                    return lambda d: get(d) <= hi
-                if lo is not None and hi is not None:
-                    return lambda d: lo <= get(d) <= hi
-            raise Unsupported("range")
-        if isinstance(q, wq.Or) and all(
-            isinstance(s, wq.Term) and s.fieldname == q.subqueries[0].fieldname
-            and s.fieldname in COLUMN_FIELDS for s in q.subqueries
-        ):
-            get = self.column(q.subqueries[0].fieldname)
-            values = frozenset(s.text for s in q.subqueries)
-            return lambda d: get(d) in values
+            out = np.ones(self.n, dtype=bool)
+            if q.start is not None:
+                out &= numbers >= np.uint64(encode(q.start))
+            if q.end is not None:
+                out &= numbers <= np.uint64(encode(q.end))
+            return out
         if isinstance(q, wq.And):
-            preds = [self.predicate(s) for s in q.subqueries]
-            if len(preds) == 2:
-                p1, p2 = preds
-                return lambda d: p1(d) and p2(d)
-            if len(preds) == 3:
-                p1, p2, p3 = preds
-                return lambda d: p1(d) and p2(d) and p3(d)
-            return lambda d: all(p(d) for p in preds)
-        if isinstance(q, wq.Or):  # mixed alternatives, e.g. the "closed" status filter
-            preds = [self.predicate(s) for s in q.subqueries]
-            return lambda d: any(p(d) for p in preds)
+            out = np.ones(self.n, dtype=bool)
+            for sub in q.subqueries:
+                out &= self._mask(sub)
+            return out
+        if isinstance(q, wq.Or):
+            out = np.zeros(self.n, dtype=bool)
+            for sub in q.subqueries:
+                out |= self._mask(sub)
+            return out
         if isinstance(q, wq.Every):
-            return lambda d: True
+            return np.ones(self.n, dtype=bool)
         raise Unsupported(type(q).__name__)
 
 
@@ -375,48 +424,60 @@ def _unit_boost(q: wq.Query) -> None:
         raise Unsupported("boosted or scaled compound")
 
 
-def _read_postings(m) -> tuple[list[int], list[float]]:
+def _positive(boost: float) -> None:
+    if not boost > 0:  # a zero or negative boost would break "0.0 means no match"
+        raise Unsupported("non-positive boost")
+
+
+# -- reading postings ------------------------------------------------------------------------
+
+
+def _read_postings(m) -> tuple[np.ndarray, np.ndarray]:
     """All ids and weights of a leaf matcher, a block at a time (what ``_read_ids`` and
-    ``_read_weights`` do, with the delta decoding in C instead of a generator)."""
-    if not hasattr(m, "_read_data") or not hasattr(m, "_byteids"):
+    ``_read_weights`` do, with the delta decoding in numpy)."""
+    if not hasattr(m, "_read_data") or getattr(m, "_byteids", True):
         raise Unsupported(type(m).__name__)
-    ids: list[int] = []
-    weights: list[float] = []
+    id_parts: list[np.ndarray] = []
+    weight_parts: list[np.ndarray] = []
     while m.is_active():
         if m._data is None:
             m._read_data()
         raw_ids, raw_weights = m._data[0], m._data[1]
-        ids.extend(raw_ids if m._byteids else accumulate(raw_ids))
+        n = m._blocklength
+        id_parts.append(np.cumsum(np.asarray(raw_ids, dtype=np.int64)))  # delta-coded
         if raw_weights is None:
-            weights.extend(repeat(1.0, m._blocklength))
+            weight_parts.append(np.ones(n, dtype=np.float32))
         elif isinstance(raw_weights, float):
-            weights.extend(repeat(raw_weights, m._blocklength))
+            weight_parts.append(np.full(n, raw_weights, dtype=np.float32))
         else:
-            weights.extend(raw_weights)
+            weight_parts.append(np.asarray(raw_weights, dtype=np.float32))
         m._next_block()
-    return ids, weights
+    if len(id_parts) == 1:
+        return id_parts[0].astype(np.int32), weight_parts[0]
+    return (np.concatenate(id_parts).astype(np.int32) if id_parts else np.empty(0, np.int32),
+            np.concatenate(weight_parts) if weight_parts else np.empty(0, np.float32))
 
 
 class PostingsCache:
     """Decoded postings (ids and weights, without positions) of recently used terms, by
     segment, up to ``limit`` postings in all (8 bytes each), least recently used out.
 
-    Whoosh stores each block of postings as one pickle holding the positions too, so
-    reading a common term costs ~2 µs per posting; the board's queries keep reading the
-    same common words (检测, 系统, 回收 ...), through covers and synonyms. This caches
-    what the index holds, never results: every search still evaluates its whole query.
-    Segments never change after they are written, so entries are never stale; deletions
-    are applied per search. ``limit = 0`` turns it off.
+    Reading a posting list means unpickling Whoosh's blocks; the board's queries keep
+    reading the same common words (检测, 系统, 回收 ...), through covers and synonyms. This
+    caches what the index holds, never results: every search still evaluates its whole
+    query. Segments never change after they are written, so entries are never stale;
+    deletions are applied per search. ``limit = 0`` turns it off.
     """
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.size = 0
-        self._items: OrderedDict[tuple[str, str, bytes], tuple[array, array]] = OrderedDict()
+        self._items: OrderedDict[tuple[str, str, bytes], tuple[np.ndarray, np.ndarray]] = (
+            OrderedDict())
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def get(self, key: tuple[str, str, bytes]) -> tuple[array, array] | None:
+    def get(self, key: tuple[str, str, bytes]) -> tuple[np.ndarray, np.ndarray] | None:
         with self._lock:
             item = self._items.get(key)
             if item is not None:
@@ -426,7 +487,7 @@ class PostingsCache:
                 self.misses += 1
             return item
 
-    def put(self, key: tuple[str, str, bytes], item: tuple[array, array]) -> None:
+    def put(self, key: tuple[str, str, bytes], item: tuple[np.ndarray, np.ndarray]) -> None:
         n = len(item[0])
         if n > self.limit // 4:  # never let one term flush the rest
             return
@@ -449,7 +510,7 @@ class PostingsCache:
 postings_cache = PostingsCache(6_000_000)
 
 
-def _postings(leaf: Leaf, fieldname: str, btext: bytes) -> tuple[Sequence[int], Sequence[float]]:
+def _postings(leaf: Leaf, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
     key = (leaf.key, fieldname, btext)
     cache = postings_cache
     if cache.limit:
@@ -459,11 +520,11 @@ def _postings(leaf: Leaf, fieldname: str, btext: bytes) -> tuple[Sequence[int], 
     m = leaf.reader.postings(fieldname, btext)  # type: ignore[attr-defined]
     if isinstance(m, FilterMatcher):
         m = m.child  # deletions are applied by the caller, so the entry stays valid
-    ids, weights = _read_postings(m)
-    if not cache.limit:
-        return ids, weights
-    item = (array("i", ids), array("f", weights))
-    cache.put(key, item)
+    item = _read_postings(m)
+    if cache.limit:
+        item[0].flags.writeable = False  # shared between searches and threads
+        item[1].flags.writeable = False
+        cache.put(key, item)
     return item
 
 
@@ -473,6 +534,8 @@ __all__ = [
     "SegmentData",
     "Timeout",
     "Unsupported",
+    "View",
     "postings_cache",
     "segment_data",
+    "view_of",
 ]

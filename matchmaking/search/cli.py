@@ -38,6 +38,9 @@ def check() -> None:
         if ids:
             shown = ", ".join(map(str, ids[:20])) + (" …" if len(ids) > 20 else "")
             click.echo(f"{name}: {len(ids)} ({shown})")
+    if drift.outdated_fields:
+        click.echo("index format is older than this version's (fields: "
+                   f"{', '.join(drift.outdated_fields)}): run `flask search rebuild`")
     if not drift.clean:
         click.echo("drift found: run `flask search sync`, or `flask search rebuild`")
         raise SystemExit(1)

@@ -12,7 +12,7 @@ import logging
 import os
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -160,10 +160,11 @@ class Drift:
     missing: list[int]
     stale: list[int]
     extra: list[int]
+    outdated_fields: list[str] = field(default_factory=list)  # index format of an older build
 
     @property
     def clean(self) -> bool:
-        return not (self.missing or self.stale or self.extra)
+        return not (self.missing or self.stale or self.extra or self.outdated_fields)
 
 
 def check() -> Drift:
@@ -173,11 +174,13 @@ def check() -> Drift:
     for need_id, version, status in db.session.execute(query):
         expected[need_id] = f"{version}:{status.value}"
     db.session.rollback()
-    stored = get_index().stored_versions()
+    index = get_index()
+    stored = index.stored_versions()
     return Drift(
         missing=sorted(set(expected) - set(stored)),
         stale=sorted(i for i in expected.keys() & stored.keys() if expected[i] != stored[i]),
         extra=sorted(set(stored) - set(expected)),
+        outdated_fields=index.outdated_fields(),
     )
 
 

@@ -128,6 +128,37 @@ def test_check_finds_drift_and_rebuild_repairs_it(runner, enterprise, bureau):
     assert runner.invoke(args=["search", "check"]).exit_code == 0
 
 
+def test_check_reports_an_index_of_an_older_format_until_rebuilt(runner, enterprise, bureau,
+                                                                  monkeypatch):
+    # An index written by an earlier version (text fields with token positions) still
+    # answers searches, but check says so and a rebuild brings it to the current format.
+    from whoosh.fields import TEXT
+
+    import search_index.index as index_module
+
+    current = index_module.build_schema
+
+    def with_positions():
+        schema = current()
+        analyzer = schema["title"].analyzer
+        for name in ("title", "keywords", "description"):
+            schema.remove(name)
+            schema.add(name, TEXT(analyzer=analyzer, stored=True, phrase=True))
+        return schema
+
+    monkeypatch.setattr(index_module, "build_schema", with_positions)
+    need = factories.need(enterprise, "published", bureau=bureau, title="玻纤池窑余热回收")
+    assert runner.invoke(args=["search", "rebuild", "--quiet", "--procs", "1"]).exit_code == 0
+    monkeypatch.setattr(index_module, "build_schema", current)
+    assert services.get_index().search("余热").ids == [need.id]
+    result = runner.invoke(args=["search", "check"])
+    assert result.exit_code == 1
+    assert "title" in result.output and "flask search rebuild" in result.output
+    assert runner.invoke(args=["search", "rebuild", "--quiet", "--procs", "1"]).exit_code == 0
+    assert runner.invoke(args=["search", "check"]).exit_code == 0
+    assert services.get_index().search("余热").ids == [need.id]
+
+
 def test_search_page_highlights_facets_and_help(client, enterprise, bureau):
     factories.need(enterprise, "published", bureau=bureau, title="印染废水深度处理与中水回用",
                    industry_id=factories.industry("纺织印染").id)
