@@ -146,9 +146,10 @@ def _codec() -> W3Codec:
 
     Every search reads whole posting lists (:mod:`search_index.engine`), so Whoosh's small
     blocks, made for skipping, only add a pickle and a decompression per 128 postings. At
-    100,000 needs, cold reads: p95 100 ms with the default codec, 53 ms with this one,
-    and the index is 8 % smaller (bench/search_speed.py, format experiments in the note
-    of its results). Any block size reads back: an older index stays searchable.
+    100,000 needs, searches reading cold: p95 99 ms with the default codec, 59 ms with this
+    one, and the index is 8 % smaller (``bench/search_format.py``; without compression it
+    was 50 ms but 1.9 times larger). Any block size reads back: an older index stays
+    searchable.
     """
     return W3Codec(blocklimit=1024, compression=1)
 

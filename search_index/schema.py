@@ -52,8 +52,8 @@ def build_schema() -> Schema:
 
     Text fields store term frequencies, not token positions: the board's queries are
     built from terms only (no phrase syntax reaches the index), and positions made the
-    index 1.6 times larger and every posting list slower to read (a 100,000-need search
-    read cold went from p95 210 ms to 100 ms without them).
+    index 1.6 times larger and every posting list slower to read (at 100,000 needs, searches
+    reading cold: p95 197 ms with positions, 99 ms without; ``bench/search_format.py``).
     """
     analyzer = ChineseAnalyzer()
     return Schema(
