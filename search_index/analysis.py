@@ -12,8 +12,9 @@ runs of CJK characters and ASCII words:
   characters that jieba could not join yield their bigrams too, so an unknown two-character
   word matches whether jieba joined it or not.
 
-Positions count segmentation tokens (sub-terms share their token's position), so phrase
-queries work; character offsets refer to the original text, for highlighting.
+Positions count segmentation tokens (sub-terms share their token's position); the index
+does not store them (see :func:`search_index.schema.build_schema`). Character offsets
+refer to the original text, for highlighting.
 """
 
 from __future__ import annotations
