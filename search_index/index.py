@@ -340,12 +340,8 @@ class SearchIndex:
         correctly, only slower, until ``flask search rebuild``."""
         stored = self._open().schema
         expected = build_schema()
-        return [
-            name for name in expected.names()
-            if name not in stored
-            or type(stored[name]) is not type(expected[name])
-            or type(stored[name].format) is not type(expected[name].format)
-        ]
+        return [name for name in expected.names()
+                if name not in stored or _signature(stored[name]) != _signature(expected[name])]
 
     def stored_versions(self) -> dict[int, str]:
         """The version stamp of every indexed need, by id (for the drift check)."""
@@ -392,6 +388,15 @@ class SearchIndex:
 
 
 # -- maintenance helpers --------------------------------------------------------------------
+
+
+def _signature(field: object) -> tuple[object, ...]:
+    """What decides how a field is written (Whoosh's field equality ignores the numeric
+    tiers and compares column types by identity)."""
+    fmt = getattr(field, "format", None)
+    return (type(field), type(fmt), getattr(fmt, "__dict__", None),
+            getattr(field, "shift_step", None), getattr(field, "bits", None),
+            getattr(field, "scorable", None), getattr(field, "stored", None))
 
 
 def _clean_orphans(ix: FileIndex) -> None:

@@ -130,9 +130,10 @@ def test_check_finds_drift_and_rebuild_repairs_it(runner, enterprise, bureau):
 
 def test_check_reports_an_index_of_an_older_format_until_rebuilt(runner, enterprise, bureau,
                                                                   monkeypatch):
-    # An index written by an earlier version (text fields with token positions) still
-    # answers searches, but check says so and a rebuild brings it to the current format.
-    from whoosh.fields import TEXT
+    # An index written by an earlier version (text fields with token positions, tiered
+    # numbers) still answers searches, but check says so and a rebuild brings it to the
+    # current format.
+    from whoosh.fields import NUMERIC, TEXT
 
     import search_index.index as index_module
 
@@ -144,6 +145,8 @@ def test_check_reports_an_index_of_an_older_format_until_rebuilt(runner, enterpr
         for name in ("title", "keywords", "description"):
             schema.remove(name)
             schema.add(name, TEXT(analyzer=analyzer, stored=True, phrase=True))
+        schema.remove("published")
+        schema.add("published", NUMERIC(int, bits=64, sortable=True))  # 16 tiers per value
         return schema
 
     monkeypatch.setattr(index_module, "build_schema", with_positions)
@@ -153,7 +156,8 @@ def test_check_reports_an_index_of_an_older_format_until_rebuilt(runner, enterpr
     assert services.get_index().search("余热").ids == [need.id]
     result = runner.invoke(args=["search", "check"])
     assert result.exit_code == 1
-    assert "title" in result.output and "flask search rebuild" in result.output
+    assert "title" in result.output and "published" in result.output
+    assert "flask search rebuild" in result.output
     assert runner.invoke(args=["search", "rebuild", "--quiet", "--procs", "1"]).exit_code == 0
     assert runner.invoke(args=["search", "check"]).exit_code == 0
     assert services.get_index().search("余热").ids == [need.id]
