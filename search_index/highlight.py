@@ -19,24 +19,23 @@ SNIPPET_CHARS = 120
 def _pieces(text: str, terms: Collection[str]) -> Iterator[tuple[int, int]]:
     """Spans of the analysed pieces of ``text`` that are in ``terms``.
 
-    The analyser segments each run (of CJK characters, or of letters and digits) on its
-    own, so only runs that contain some term as a substring are segmented: the same spans
-    as segmenting the whole text, without running jieba over a long description whose
-    matches sit in one clause.
+    The analyser segments each run (of CJK characters, or of letters and digits) of the
+    normalised text on its own, so only runs that contain some term as a substring are
+    segmented: the same spans as segmenting the whole text, without running jieba over a
+    long description whose matches sit in one clause. Spans are mapped back through the
+    normalisation (℃ becomes two characters, °c), so they point into ``text``.
     """
     norm, index = normalize(text)
-    if index is not None:  # characters that expand under NFKC: segment it all
-        yield from ((p.start, p.end) for p in segment(text) if p.text in terms)
-        return
     if not any(t in norm for t in terms):
         return
     for m in RUN_RE.finditer(norm):
         run = m.group()
         if any(t in run for t in terms):
             base = m.start()
-            for start, end, piece in _run_pieces(text[base : m.end()]):
+            for start, end, piece in _run_pieces(run):
                 if piece in terms:
-                    yield base + start, base + end
+                    a, b = base + start, base + end
+                    yield (a, b) if index is None else (index[a], index[b - 1] + 1)
 
 
 @functools.lru_cache(maxsize=20_000)

@@ -66,6 +66,10 @@ def get_index() -> SearchIndex:
 
 
 def _public_needs(ids: list[int]) -> list[Need]:
+    if not ids:
+        # An empty IN list becomes a subquery that SQLite tests against every row: ~30 ms
+        # at 100,000 needs for a query that found nothing.
+        return []
     return list(db.session.execute(
         select(Need).where(Need.id.in_(ids), Need.status.in_(PUBLIC_STATUSES))
         .options(joinedload(Need.industry), joinedload(Need.town))

@@ -90,3 +90,38 @@ def test_highlight_escapes_everything_but_marks(index: SearchIndex, make_doc) ->
     assert "<img" not in hit.highlight_snippet and "&lt;img" in hit.highlight_snippet
     stripped = hit.highlight_snippet.replace("<mark>", "").replace("</mark>", "")
     assert "<" not in stripped and ">" not in stripped
+
+
+def test_highlight_spans_are_those_of_the_whole_text(labelled_docs) -> None:
+    # Highlighting segments only the runs holding a term, through a cache; it must mark
+    # exactly what segmenting the whole text would, also where NFKC changes lengths
+    # (℃ → °c, ① → 1, full-width letters).
+    from search_index.analysis import segment
+    from search_index.highlight import _spans
+
+    texts = [d.title for d in labelled_docs] + [d.description for d in labelled_docs]
+    texts += ["定形机出口温度180℃，余热回收①号线ＭＥＳ排产", "①②③余热℃℃余热", "㎡级VOCs治理"]
+    for text in texts:
+        pieces = list(segment(text))
+        terms = {p.text for p in pieces[::3]} or {"余热"}
+        expected = sorted({(p.start, p.end) for p in pieces if p.text in terms})
+        merged: list[tuple[int, int]] = []
+        for a, b in expected:
+            if merged and a <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+            else:
+                merged.append((a, b))
+        assert _spans(text, terms) == merged, text
+
+
+def test_highlighting_a_text_that_nfkc_expands_reuses_segmented_runs() -> None:
+    from search_index import highlight
+
+    text = "定形机出口温度180℃，废气余热回收利用，年运行8000小时，节约天然气"
+    assert highlight.highlight_all(text, {"余热"}) == (
+        "定形机出口温度180℃，废气<mark>余热</mark>回收利用，年运行8000小时，节约天然气")
+    before = highlight._run_pieces.cache_info()
+    for _ in range(3):
+        highlight.highlight_all(text, {"余热"})
+    after = highlight._run_pieces.cache_info()
+    assert after.misses == before.misses and after.hits > before.hits
