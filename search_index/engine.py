@@ -31,6 +31,7 @@ from whoosh import columns
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield, byte_to_length
 from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
@@ -301,9 +302,9 @@ class Evaluator:
         score_parts: list[np.ndarray] = []
         live = self.view.live
         for leaf in self.view.leaves:
-            if (fieldname, btext) not in leaf.reader:
-                continue
             ids, weights = _postings(leaf, fieldname, btext)
+            if not len(ids):
+                continue
             g = ids.astype(np.int64)
             if leaf.offset:
                 g += leaf.offset
@@ -459,8 +460,8 @@ def _read_postings(m) -> tuple[np.ndarray, np.ndarray]:
 
 
 class PostingsCache:
-    """Decoded postings (ids and weights, without positions) of recently used terms, by
-    segment, up to ``limit`` postings in all (8 bytes each), least recently used out.
+    """Decoded postings (ids and weights) of recently used terms by segment, absent terms
+    included, up to ``limit`` postings in all (8 bytes each), least recently used out.
 
     Reading a posting list means unpickling Whoosh's blocks; the board's queries keep
     reading the same common words (检测, 系统, 回收 ...), through covers and synonyms. This
@@ -488,7 +489,7 @@ class PostingsCache:
             return item
 
     def put(self, key: tuple[str, str, bytes], item: tuple[np.ndarray, np.ndarray]) -> None:
-        n = len(item[0])
+        n = _charge(item)
         if n > self.limit // 4:  # never let one term flush the rest
             return
         with self._lock:
@@ -497,8 +498,8 @@ class PostingsCache:
             self._items[key] = item
             self.size += n
             while self.size > self.limit and self._items:
-                _, (old_ids, _) = self._items.popitem(last=False)
-                self.size -= len(old_ids)
+                _, old = self._items.popitem(last=False)
+                self.size -= _charge(old)
 
     def clear(self) -> None:
         with self._lock:
@@ -506,24 +507,43 @@ class PostingsCache:
             self.size = 0
 
 
+def _charge(item: tuple[np.ndarray, np.ndarray]) -> int:
+    """An entry's size in postings; an absent term (no postings) still holds its key, so
+    random words typed by the public cannot grow the cache without bound."""
+    return max(len(item[0]), _KEY_CHARGE)
+
+
+_KEY_CHARGE = 32  # postings (256 bytes), about what a cached key and its entry take
+
 # 6 million postings: ~48 MB per process, enough for the common words of 100,000 needs.
 postings_cache = PostingsCache(6_000_000)
 
 
+_NO_POSTINGS = (np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32))
+for _array in _NO_POSTINGS:
+    _array.flags.writeable = False
+
+
 def _postings(leaf: Leaf, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """The term's postings in one segment (empty arrays when the segment lacks the term).
+    A cached entry, present or absent, costs no lookup in Whoosh's term table."""
     key = (leaf.key, fieldname, btext)
     cache = postings_cache
     if cache.limit:
         item = cache.get(key)
         if item is not None:
             return item
-    m = leaf.reader.postings(fieldname, btext)  # type: ignore[attr-defined]
-    if isinstance(m, FilterMatcher):
-        m = m.child  # deletions are applied by the caller, so the entry stays valid
-    item = _read_postings(m)
-    if cache.limit:
+    try:
+        m = leaf.reader.postings(fieldname, btext)  # type: ignore[attr-defined]
+    except TermNotFound:
+        item = _NO_POSTINGS
+    else:
+        if isinstance(m, FilterMatcher):
+            m = m.child  # deletions are applied by the caller, so the entry stays valid
+        item = _read_postings(m)
         item[0].flags.writeable = False  # shared between searches and threads
         item[1].flags.writeable = False
+    if cache.limit:
         cache.put(key, item)
     return item
 

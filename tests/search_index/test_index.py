@@ -90,6 +90,33 @@ def test_results_are_the_same_without_the_postings_cache(labelled_index: SearchI
         postings_cache.limit = limit
 
 
+def test_postings_cache_remembers_absent_terms_within_its_bound(
+    labelled_index: SearchIndex,
+) -> None:
+    # Words found nowhere are cached too (a repeat costs no term lookup), and count
+    # against the limit, so random public input cannot grow the cache without bound.
+    import numpy as np
+
+    from search_index.engine import PostingsCache
+
+    cache = PostingsCache(32 * 100)
+    empty = (np.empty(0, np.int32), np.empty(0, np.float32))
+    for i in range(1000):
+        cache.put(("seg", "title", f"nothing{i}".encode()), empty)
+    assert len(cache._items) == 100 and cache.size <= cache.limit
+    assert cache.get(("seg", "title", b"nothing999")) is not None
+    assert cache.get(("seg", "title", b"nothing0")) is None  # least recently used: gone
+
+    from search_index import engine
+
+    engine.postings_cache.clear()
+    first = labelled_index.search("咖啡店装修设计 余热")
+    misses = engine.postings_cache.misses
+    again = labelled_index.search("咖啡店装修设计 余热")
+    assert engine.postings_cache.misses == misses  # absent words were remembered
+    assert again.ids == first.ids
+
+
 def test_stored_versions(index: SearchIndex, make_doc) -> None:
     index.apply([make_doc(id=i, version=f"h{i}") for i in (3, 7)], [])
     assert index.stored_versions() == {3: "h3", 7: "h7"}
