@@ -623,8 +623,7 @@ def _search_fast(
     offset = (page - 1) * per_page
     wanted = offset + per_page
     ranked_by_score = scores is not None and sort == "relevance"
-    if ranked_by_score:
-        assert scores is not None
+    if scores is not None and sort == "relevance":
         order = _top_by_score(docs, scores, full, wanted)
     else:
         order = _top_by_field(docs, view, sort, wanted)
