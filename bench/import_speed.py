@@ -23,8 +23,23 @@ from matchmaking import create_app
 from matchmaking.extensions import db
 from matchmaking.reference.models import SEED_INDUSTRIES, SEED_TOWNS
 
-WORDS = ["涤纶长丝", "断头检测", "余热回收", "印染废水", "中水回用", "电脑横机", "MES 排产", "AGV",
-         "VOCs治理", "拉丝漏板", "定形机", "能耗监测", "机器视觉", "数字孪生", "碳排放"]
+WORDS = [
+    "涤纶长丝",
+    "断头检测",
+    "余热回收",
+    "印染废水",
+    "中水回用",
+    "电脑横机",
+    "MES 排产",
+    "AGV",
+    "VOCs治理",
+    "拉丝漏板",
+    "定形机",
+    "能耗监测",
+    "机器视觉",
+    "数字孪生",
+    "碳排放",
+]
 
 
 def make_file(path: Path, rows: int) -> None:
@@ -33,16 +48,25 @@ def make_file(path: Path, rows: int) -> None:
         for n in range(rows):
             words = rng.sample(WORDS, 3)
             year = rng.randint(2022, 2025)
-            fh.write(json.dumps({
-                "ref": f"BENCH-{n:06d}", "title": "".join(words[:2]) + f"技术需求{n}",
-                "description": "，".join(words) + "。企业希望与高校院所合作攻关。",
-                "industry": rng.choice(SEED_INDUSTRIES[:9]),
-                "transformation": rng.choice(["digital", "green"]),
-                "keywords": " ".join(words), "budget_wan": rng.choice(["面议", "30", "120.5"]),
-                "deadline": f"{year}-12-31",
-                "town": rng.choice(SEED_TOWNS), "enterprise": f"桐乡市第{n % 5000}号企业有限公司",
-                "published_at": f"{year}-0{rng.randint(1, 9)}-15",
-            }, ensure_ascii=False) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "ref": f"BENCH-{n:06d}",
+                        "title": "".join(words[:2]) + f"技术需求{n}",
+                        "description": "，".join(words) + "。企业希望与高校院所合作攻关。",
+                        "industry": rng.choice(SEED_INDUSTRIES[:9]),
+                        "transformation": rng.choice(["digital", "green"]),
+                        "keywords": " ".join(words),
+                        "budget_wan": rng.choice(["面议", "30", "120.5"]),
+                        "deadline": f"{year}-12-31",
+                        "town": rng.choice(SEED_TOWNS),
+                        "enterprise": f"桐乡市第{n % 5000}号企业有限公司",
+                        "published_at": f"{year}-0{rng.randint(1, 9)}-15",
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
 
 
 def main() -> None:
@@ -52,8 +76,15 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="import-bench-"))
     url = args.database_url or f"sqlite:///{work / 'bench.db'}"
-    app = create_app({"TESTING": True, "SECRET_KEY": "b" * 40, "SQLALCHEMY_DATABASE_URI": url,
-                      "INSTANCE_PATH": str(work), "SEARCH_SYNC_AFTER_COMMIT": False})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "b" * 40,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "INSTANCE_PATH": str(work),
+            "SEARCH_SYNC_AFTER_COMMIT": False,
+        }
+    )
     data = work / "needs.jsonl"
     make_file(data, args.rows)
     from flask_migrate import upgrade
@@ -72,8 +103,9 @@ def main() -> None:
             assert report.ok, report.errors[:3]
             db.session.commit()
             results[label] = round(time.perf_counter() - started, 1)
-            print(f"{label}: {results[label]} s ({report.created} created, "
-                  f"{report.updated} updated)")
+            print(
+                f"{label}: {results[label]} s ({report.created} created, {report.updated} updated)"
+            )
     out = Path(__file__).parent / "results" / "import_speed.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
 

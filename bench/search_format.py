@@ -63,11 +63,23 @@ def documents(n: int) -> list[NeedDocument]:
     for i, row in enumerate(generate(n, today=TODAY)):
         budget = None if row["budget_wan"] == "面议" else float(row["budget_wan"])
         status = "published" if i % 10 < 7 else ("closed", "matched", "converted")[i % 3]
-        docs.append(NeedDocument(
-            i + 1, row["ref"], row["title"], row["keywords"], row["description"],
-            row["industry"], row["transformation"], row["town"], budget,
-            date.fromisoformat(row["deadline"]), datetime.fromisoformat(row["published_at"]),
-            status, "v1"))
+        docs.append(
+            NeedDocument(
+                i + 1,
+                row["ref"],
+                row["title"],
+                row["keywords"],
+                row["description"],
+                row["industry"],
+                row["transformation"],
+                row["town"],
+                budget,
+                date.fromisoformat(row["deadline"]),
+                datetime.fromisoformat(row["published_at"]),
+                status,
+                "v1",
+            )
+        )
     return docs
 
 
@@ -105,13 +117,20 @@ def time_cold(root: Path, rounds: int) -> dict[str, object]:
             if not case.q:
                 continue
             filters: dict[str, object] = {
-                k: v for k, v in (("industry", case.industry), ("town", case.town),
-                                  ("transformation", case.transformation)) if v}
+                k: v
+                for k, v in (
+                    ("industry", case.industry),
+                    ("town", case.town),
+                    ("transformation", case.transformation),
+                )
+                if v
+            }
             if case.status != "all":
                 filters["effective_status"] = ("published", TODAY)
             started = time.perf_counter()
-            index.search(case.q, filters=filters, sort=case.sort or "relevance", per_page=20,
-                         time_limit=5)
+            index.search(
+                case.q, filters=filters, sort=case.sort or "relevance", per_page=20, time_limit=5
+            )
             latencies.append((time.perf_counter() - started) * 1000)
     index.close()
     return percentiles(latencies)
@@ -126,8 +145,13 @@ def run_variant(name: str, n: int, work: Path, rounds: int) -> dict[str, object]
         built = round(report.seconds, 1)
     folder = (root / "current").resolve()
     size = sum(f.stat().st_size for f in folder.iterdir())
-    return {"variant": name, "needs": n, "build_seconds": built, "size_mb": round(size / 1e6, 1),
-            "cold_latency_ms": time_cold(root, rounds)}
+    return {
+        "variant": name,
+        "needs": n,
+        "build_seconds": built,
+        "size_mb": round(size / 1e6, 1),
+        "cold_latency_ms": time_cold(root, rounds),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,14 +180,20 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"variant {name} failed")
         result = json.loads((args.work / f"{name}.json").read_text())
         lat = result["cold_latency_ms"]
-        print(f"{name:<18} build {result['build_seconds'] or '-':>6} s  "
-              f"{result['size_mb']:>6} MB  p50 {lat['p50']:>6}  p95 {lat['p95']:>6}  "
-              f"p99 {lat['p99']:>6} ms", flush=True)
+        print(
+            f"{name:<18} build {result['build_seconds'] or '-':>6} s  "
+            f"{result['size_mb']:>6} MB  p50 {lat['p50']:>6}  p95 {lat['p95']:>6}  "
+            f"p99 {lat['p99']:>6} ms",
+            flush=True,
+        )
         results.append(result)
     best = min(results, key=lambda r: r["cold_latency_ms"]["p95"])
     payload = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
         "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "load_average": os.getloadavg(),
         "rounds": args.rounds,

@@ -59,12 +59,40 @@ SECRET = "bench-secret-key-" + "x" * 32
 # -- generating needs -------------------------------------------------------------------------
 
 TITLE_PREFIXES = (
-    "", "", "", "", "", "", "面向多品种小批量的", "基于机器视觉的", "低成本", "高速", "智能化",
-    "全流程", "年产5万吨线", "老旧产线", "中小企业", "绿色低碳", "出口订单", "车间级",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "面向多品种小批量的",
+    "基于机器视觉的",
+    "低成本",
+    "高速",
+    "智能化",
+    "全流程",
+    "年产5万吨线",
+    "老旧产线",
+    "中小企业",
+    "绿色低碳",
+    "出口订单",
+    "车间级",
 )
 TITLE_SUFFIXES = (
-    "", "", "", "", "", "", "（二期）", "技术攻关", "改造项目", "关键技术研究", "示范应用",
-    "系统集成", "工艺优化", "联合攻关",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "（二期）",
+    "技术攻关",
+    "改造项目",
+    "关键技术研究",
+    "示范应用",
+    "系统集成",
+    "工艺优化",
+    "联合攻关",
 )
 FILLER_SENTENCES = (
     "企业年产值约{n}亿元，现有员工{m}人。",
@@ -77,11 +105,41 @@ FILLER_SENTENCES = (
     "希望方案投资回收期不超过{n}年。",
 )
 ENTERPRISE_WORDS = (
-    "新凤", "恒盛", "振石", "华锦", "濮丰", "申达", "嘉欣", "永通", "宏达", "金利", "同辉",
-    "瑞丰", "天成", "桐星", "凤鸣", "运河", "梧桐", "崇德", "南方", "东升", "远大", "恒力",
+    "新凤",
+    "恒盛",
+    "振石",
+    "华锦",
+    "濮丰",
+    "申达",
+    "嘉欣",
+    "永通",
+    "宏达",
+    "金利",
+    "同辉",
+    "瑞丰",
+    "天成",
+    "桐星",
+    "凤鸣",
+    "运河",
+    "梧桐",
+    "崇德",
+    "南方",
+    "东升",
+    "远大",
+    "恒力",
 )
 ENTERPRISE_KINDS = (
-    "化纤", "纺织", "毛衫", "玻纤", "汽配", "新材料", "化工", "建材", "机械", "印染", "科技",
+    "化纤",
+    "纺织",
+    "毛衫",
+    "玻纤",
+    "汽配",
+    "新材料",
+    "化工",
+    "建材",
+    "机械",
+    "印染",
+    "科技",
 )
 STATUS_MIX = (("published", 85), ("closed", 5), ("matched", 7), ("converted", 3))
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -145,8 +203,11 @@ def generate(n: int, seed: int = 20240601, today: date | None = None) -> Iterato
         description = _vary_numbers("".join(head + rest), rng)
         published = start + timedelta(days=rng.randint(0, span))
         deadline = published + timedelta(days=rng.randint(60, 900))
-        budget = "面议" if rng.random() < 0.15 else str(rng.choice((10, 20, 30, 50, 80, 100, 150,
-                                                                    200, 300, 500)))
+        budget = (
+            "面议"
+            if rng.random() < 0.15
+            else str(rng.choice((10, 20, 30, 50, 80, 100, 150, 200, 300, 500)))
+        )
         company = (
             "桐乡市"
             + ENTERPRISE_WORDS[i % enterprises % len(ENTERPRISE_WORDS)]
@@ -188,19 +249,41 @@ class Case:
     @property
     def label(self) -> str:
         parts = [self.q or "(empty)"]
-        parts += [f"{k}={v}" for k, v in (("industry", self.industry), ("town", self.town),
-                                          ("transformation", self.transformation),
-                                          ("status", self.status), ("sort", self.sort)) if v]
+        parts += [
+            f"{k}={v}"
+            for k, v in (
+                ("industry", self.industry),
+                ("town", self.town),
+                ("transformation", self.transformation),
+                ("status", self.status),
+                ("sort", self.sort),
+            )
+            if v
+        ]
         return " ".join(parts)
 
 
 MIX: tuple[Case, ...] = (
     *(Case("two_char", q) for q in ("横机", "余热", "断头", "池窑", "污泥", "色差", "压铸")),
-    *(Case("phrase", q) for q in ("涤纶长丝 断头 检测", "汽配 涂装 废气", "余热回收 热泵",
-                                  "空压机 节能", "固废 资源化")),
+    *(
+        Case("phrase", q)
+        for q in (
+            "涤纶长丝 断头 检测",
+            "汽配 涂装 废气",
+            "余热回收 热泵",
+            "空压机 节能",
+            "固废 资源化",
+        )
+    ),
     *(Case("mixed", q) for q in ("MES 排产", "AGV", "VOCs", "5G", "毛衫 质量追溯", "E6-2400")),
-    *(Case("question", q) for q in ("有没有企业需要印染废水回用的技术",
-                                    "怎么降低定形机天然气消耗", "哪些企业在做碳足迹核算")),
+    *(
+        Case("question", q)
+        for q in (
+            "有没有企业需要印染废水回用的技术",
+            "怎么降低定形机天然气消耗",
+            "哪些企业在做碳足迹核算",
+        )
+    ),
     *(Case("synonym", q) for q in ("废气处理", "节电", "瑕疵检测", "无人搬运")),
     *(Case("term", q) for q in ("电脑横机", "机器视觉", "数字孪生", "预测性维护", "智能仓储")),
     *(Case("broad", q) for q in ("检测", "节能", "智能 改造", "降低 成本")),
@@ -227,8 +310,13 @@ def percentiles(ms: list[float]) -> dict[str, float]:
     def rank(p: float) -> float:
         return data[min(len(data) - 1, max(0, round(p * len(data) + 0.5) - 1))]
 
-    return {"p50": round(rank(0.50), 1), "p95": round(rank(0.95), 1),
-            "p99": round(rank(0.99), 1), "max": round(data[-1], 1), "n": len(data)}
+    return {
+        "p50": round(rank(0.50), 1),
+        "p95": round(rank(0.95), 1),
+        "p99": round(rank(0.99), 1),
+        "max": round(data[-1], 1),
+        "n": len(data),
+    }
 
 
 def _du(path: Path) -> int:
@@ -257,20 +345,38 @@ class FtsEngine:
         started = time.perf_counter()
         con = sqlite3.connect(path)
         con.execute("PRAGMA journal_mode=WAL")
-        con.execute(f"CREATE VIRTUAL TABLE needs USING fts5(title, keywords, description, "
-                    f"tokenize='{tokenizer}')")
-        con.execute("CREATE TABLE meta (id INTEGER PRIMARY KEY, industry TEXT, transformation "
-                    "TEXT, town TEXT, status TEXT, deadline INTEGER, published INTEGER)")
+        con.execute(
+            f"CREATE VIRTUAL TABLE needs USING fts5(title, keywords, description, "
+            f"tokenize='{tokenizer}')"
+        )
+        con.execute(
+            "CREATE TABLE meta (id INTEGER PRIMARY KEY, industry TEXT, transformation "
+            "TEXT, town TEXT, status TEXT, deadline INTEGER, published INTEGER)"
+        )
         for start in range(0, len(docs), 5000):
             chunk = docs[start : start + 5000]
             con.executemany(
                 "INSERT INTO needs(rowid, title, keywords, description) VALUES (?, ?, ?, ?)",
-                [(d.id, transform(d.title), transform(d.keywords), transform(d.description))
-                 for d in chunk])
+                [
+                    (d.id, transform(d.title), transform(d.keywords), transform(d.description))
+                    for d in chunk
+                ],
+            )
             con.executemany(
                 "INSERT INTO meta VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(d.id, d.industry, d.transformation, d.town, d.status,
-                  d.deadline.toordinal(), int(d.published_at.timestamp())) for d in chunk])
+                [
+                    (
+                        d.id,
+                        d.industry,
+                        d.transformation,
+                        d.town,
+                        d.status,
+                        d.deadline.toordinal(),
+                        int(d.published_at.timestamp()),
+                    )
+                    for d in chunk
+                ],
+            )
         for col in ("industry", "town", "published"):
             con.execute(f"CREATE INDEX meta_{col} ON meta({col})")
         con.commit()
@@ -304,8 +410,9 @@ class FtsEngine:
             where.append("needs MATCH ?")
             params.append(match)
         for term in likes:
-            where.append("(needs.title LIKE ? OR needs.keywords LIKE ? "
-                         "OR needs.description LIKE ?)")
+            where.append(
+                "(needs.title LIKE ? OR needs.keywords LIKE ? OR needs.description LIKE ?)"
+            )
             params += [f"%{term}%"] * 3
         for col in ("industry", "town", "transformation"):
             value = getattr(case, col)
@@ -318,7 +425,8 @@ class FtsEngine:
         if case.q and not (match or likes):
             return [], 0
         order = {"newest": "meta.published DESC", "deadline": "meta.deadline"}.get(
-            case.sort or "", "bm25(needs, 3.0, 2.0, 1.0)" if match else "meta.published DESC")
+            case.sort or "", "bm25(needs, 3.0, 2.0, 1.0)" if match else "meta.published DESC"
+        )
         cond = " AND ".join(where) or "1"
         source = "needs JOIN meta ON meta.id = needs.rowid" if case.q else "meta"
         top_sql = f"SELECT meta.id FROM {source} WHERE {cond} ORDER BY {order} LIMIT {PER_PAGE}"
@@ -327,8 +435,9 @@ class FtsEngine:
             if not full:
                 return top, len(top)
             rows = self.con.execute(
-                f"SELECT meta.industry, meta.transformation, meta.town FROM {source} "
-                f"WHERE {cond}", params).fetchall()
+                f"SELECT meta.industry, meta.transformation, meta.town FROM {source} WHERE {cond}",
+                params,
+            ).fetchall()
         except sqlite3.OperationalError:
             return [], 0
         self.facets = [Counter(r[i] for r in rows) for i in range(3)]
@@ -350,10 +459,15 @@ class PlainWhooshEngine:
         warm_up()
         analyzer = ChineseAnalyzer()
         schema = Schema(
-            id=ID(stored=True, unique=True), title=TEXT(analyzer=analyzer),
-            keywords=TEXT(analyzer=analyzer), description=TEXT(analyzer=analyzer),
-            industry=ID(sortable=True), transformation=ID(sortable=True),
-            town=ID(sortable=True), status=ID, deadline=NUMERIC(int, bits=32, sortable=True),
+            id=ID(stored=True, unique=True),
+            title=TEXT(analyzer=analyzer),
+            keywords=TEXT(analyzer=analyzer),
+            description=TEXT(analyzer=analyzer),
+            industry=ID(sortable=True),
+            transformation=ID(sortable=True),
+            town=ID(sortable=True),
+            status=ID,
+            deadline=NUMERIC(int, bits=32, sortable=True),
             published=NUMERIC(int, bits=64, sortable=True),
         )
         folder.mkdir(parents=True, exist_ok=True)
@@ -363,16 +477,26 @@ class PlainWhooshEngine:
         writer = ix.writer(procs=2, multisegment=True, limitmb=128)
         for d in docs:
             writer.add_document(
-                id=str(d.id), title=d.title, keywords=d.keywords, description=d.description,
-                industry=d.industry, transformation=d.transformation, town=d.town,
-                status=d.status, deadline=d.deadline.toordinal(),
-                published=int(d.published_at.timestamp()))
+                id=str(d.id),
+                title=d.title,
+                keywords=d.keywords,
+                description=d.description,
+                industry=d.industry,
+                transformation=d.transformation,
+                town=d.town,
+                status=d.status,
+                deadline=d.deadline.toordinal(),
+                published=int(d.published_at.timestamp()),
+            )
         writer.commit()
         self.seconds = time.perf_counter() - started
         self.folder = folder
         self.ix = ix
-        self.parser = MultifieldParser(["title", "keywords", "description"], schema,
-                                       fieldboosts={"title": 3.0, "keywords": 2.0})
+        self.parser = MultifieldParser(
+            ["title", "keywords", "description"],
+            schema,
+            fieldboosts={"title": 3.0, "keywords": 2.0},
+        )
         self.searcher = ix.searcher()
 
     def search(self, case: Case, full: bool, today_ord: int) -> tuple[list[int], int]:
@@ -387,8 +511,7 @@ class PlainWhooshEngine:
             if value:
                 parts.append(wq.Term(col, value))
         if case.status is None:
-            parts += [wq.Term("status", "published"),
-                      wq.NumericRange("deadline", today_ord, None)]
+            parts += [wq.Term("status", "published"), wq.NumericRange("deadline", today_ord, None)]
         flt = wq.And(parts) if parts else None
         sortedby = None
         if case.sort == "newest" or not case.q:
@@ -396,8 +519,7 @@ class PlainWhooshEngine:
         elif case.sort == "deadline":
             sortedby = sorting.FieldFacet("deadline")
         groupedby = ["industry", "transformation", "town"] if full else None
-        results = s.search(q, filter=flt, limit=PER_PAGE, sortedby=sortedby,
-                           groupedby=groupedby)
+        results = s.search(q, filter=flt, limit=PER_PAGE, sortedby=sortedby, groupedby=groupedby)
         ids = [int(s.stored_fields(d)["id"]) for d in results.docs()]
         return ids, len(results) if full else results.scored_length()
 
@@ -408,18 +530,20 @@ class PlainWhooshEngine:
 def make_app(database_url: str, work: Path):
     from matchmaking import create_app
 
-    return create_app({
-        "TESTING": True,
-        "SECRET_KEY": SECRET,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "INSTANCE_PATH": str(work / "instance"),
-        "SEARCH_INDEX_DIR": str(work / "search"),
-        "UPLOAD_DIR": str(work / "uploads"),
-        "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
-        # The bench applies the outbox itself (a 100,000-row import is indexed by rebuild).
-        "SEARCH_SYNC_AFTER_COMMIT": False,
-    })
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": SECRET,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "INSTANCE_PATH": str(work / "instance"),
+            "SEARCH_INDEX_DIR": str(work / "search"),
+            "UPLOAD_DIR": str(work / "uploads"),
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            # The bench applies the outbox itself (a 100,000-row import is indexed by rebuild).
+            "SEARCH_SYNC_AFTER_COMMIT": False,
+        }
+    )
 
 
 def migrate_fresh(app) -> None:
@@ -433,8 +557,9 @@ def migrate_fresh(app) -> None:
             with db.engine.begin() as conn:
                 conn.execute(sa.text("DROP SCHEMA public CASCADE"))
                 conn.execute(sa.text("CREATE SCHEMA public"))
-        with contextlib.redirect_stderr(sys.stdout if os.environ.get("BENCH_VERBOSE") else
-                                        open(os.devnull, "w")):
+        with contextlib.redirect_stderr(
+            sys.stdout if os.environ.get("BENCH_VERBOSE") else open(os.devnull, "w")
+        ):
             upgrade()
         db.engine.dispose()
 
@@ -459,8 +584,10 @@ class Timed:
         return percentiles(self.ms) | {
             "cpu": percentiles(self.cpu_ms),
             "by_style": {s: percentiles(v) for s, v in sorted(self.by_style.items())},
-            "slowest": [{"query": k, "ms": round(v, 1)}
-                        for k, v in sorted(worst.items(), key=lambda kv: -kv[1])[:5]],
+            "slowest": [
+                {"query": k, "ms": round(v, 1)}
+                for k, v in sorted(worst.items(), key=lambda kv: -kv[1])[:5]
+            ],
         }
 
 
@@ -478,8 +605,7 @@ def run_mix(run: Callable[[Case], object], rounds: int, cases: tuple[Case, ...] 
         cpu = time.process_time()
         started = time.perf_counter()
         run(case)
-        timed.add(case, (time.perf_counter() - started) * 1000,
-                  (time.process_time() - cpu) * 1000)
+        timed.add(case, (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000)
     return timed
 
 
@@ -506,16 +632,32 @@ def _users(app):
     from matchmaking.extensions import db
     from matchmaking.needs.models import Need
 
-    need = db.session.execute(select(Need).where(Need.status == "published")
-                              .order_by(Need.deadline.desc()).limit(1)).scalar_one()
-    owner = User(email="bench-owner@example.cn", name="压测企业", password_hash="x",
-                 role=Role.enterprise, organization_id=need.organization_id)
-    bureau_org = Organization(name="桐乡市科技局（压测）", kind=OrgKind.bureau,
-                              status=OrgStatus.verified, contact_name="", contact_phone="")
+    need = db.session.execute(
+        select(Need).where(Need.status == "published").order_by(Need.deadline.desc()).limit(1)
+    ).scalar_one()
+    owner = User(
+        email="bench-owner@example.cn",
+        name="压测企业",
+        password_hash="x",
+        role=Role.enterprise,
+        organization_id=need.organization_id,
+    )
+    bureau_org = Organization(
+        name="桐乡市科技局（压测）",
+        kind=OrgKind.bureau,
+        status=OrgStatus.verified,
+        contact_name="",
+        contact_phone="",
+    )
     db.session.add(bureau_org)
     db.session.flush()
-    bureau = User(email="bench-bureau@example.cn", name="压测科技局", password_hash="x",
-                  role=Role.bureau, organization_id=bureau_org.id)
+    bureau = User(
+        email="bench-bureau@example.cn",
+        name="压测科技局",
+        password_hash="x",
+        role=Role.bureau,
+        organization_id=bureau_org.id,
+    )
     db.session.add_all([owner, bureau])
     db.session.commit()
     return need, owner, bureau
@@ -551,11 +693,19 @@ def visibility(app, client) -> dict[str, object]:
         need = db.session.get(Need, need_id)
         owner = db.session.get(User, owner_id)
         data = services.NeedData(
-            title=need.title, background=need.background, difficulty=need.difficulty,
-            indicators=need.indicators, expected_outcome=need.expected_outcome,
-            budget_wan=need.budget_wan, deadline=need.deadline, industry_id=need.industry_id,
-            transformation=need.transformation, keywords=f"{need.keywords} {token}",
-            ip_terms=need.ip_terms, confidential=need.confidential)
+            title=need.title,
+            background=need.background,
+            difficulty=need.difficulty,
+            indicators=need.indicators,
+            expected_outcome=need.expected_outcome,
+            budget_wan=need.budget_wan,
+            deadline=need.deadline,
+            industry_id=need.industry_id,
+            transformation=need.transformation,
+            keywords=f"{need.keywords} {token}",
+            ip_terms=need.ip_terms,
+            confidential=need.confidential,
+        )
         started = time.perf_counter()
         services.update_need(need, owner, data)  # keywords: not essential, stays published
         db.session.commit()
@@ -574,10 +724,17 @@ def visibility(app, client) -> dict[str, object]:
         bureau = db.session.get(User, bureau_id)
         base = db.session.get(Need, need_id)
         data = services.NeedData(
-            title=f"压测新需求 {token} 定形机废气余热回收", background="压测用新需求。",
-            difficulty="", indicators="", expected_outcome="", budget_wan=Decimal("30"),
-            deadline=_open_today() + timedelta(days=60), industry_id=base.industry_id,
-            transformation=base.transformation, keywords=token)
+            title=f"压测新需求 {token} 定形机废气余热回收",
+            background="压测用新需求。",
+            difficulty="",
+            indicators="",
+            expected_outcome="",
+            budget_wan=Decimal("30"),
+            deadline=_open_today() + timedelta(days=60),
+            industry_id=base.industry_id,
+            transformation=base.transformation,
+            keywords=token,
+        )
         started = time.perf_counter()
         new = services.create_need(owner, data)
         services.submit_need(new, owner)
@@ -620,12 +777,17 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> dict[str, object
             raise SystemExit("import failed: " + "; ".join(map(str, imported.errors[:5])))
         db.session.commit()
     report["import_seconds"] = round(time.perf_counter() - started, 1)
-    print(f"  {n}: generated in {report['generate_seconds']} s, imported "
-          f"{imported.created} in {report['import_seconds']} s", flush=True)
+    print(
+        f"  {n}: generated in {report['generate_seconds']} s, imported "
+        f"{imported.created} in {report['import_seconds']} s",
+        flush=True,
+    )
 
     with app.app_context():
-        ids = {"industry": dict(db.session.execute(select(Industry.name, Industry.id)).all()),
-               "town": dict(db.session.execute(select(Town.name, Town.id)).all())}
+        ids = {
+            "industry": dict(db.session.execute(select(Industry.name, Industry.id)).all()),
+            "town": dict(db.session.execute(select(Town.name, Town.id)).all()),
+        }
         docs = list(services.public_documents())
         db.session.rollback()
     today_ord = _open_today().toordinal()
@@ -660,8 +822,7 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> dict[str, object
                 filters = BoardFilters.from_args(request.args)
                 if request.args.get("status") == "all":
                     filters.status = None
-                return services.search_needs(case.q, filters, case.sort or "relevance", 1,
-                                             PER_PAGE)
+                return services.search_needs(case.q, filters, case.sort or "relevance", 1, PER_PAGE)
 
         api_timed = run_mix(api, args.rounds)
         page_timed = run_mix(page_call, args.rounds)
@@ -677,9 +838,11 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> dict[str, object
         totals = {}
         for case in MIX:
             body = api(case)
-            totals[case.label] = {"total": body["total"],
-                                  "estimate": body.get("total_is_estimate", False),
-                                  "partial": body.get("partial", False)}
+            totals[case.label] = {
+                "total": body["total"],
+                "estimate": body.get("total_is_estimate", False),
+                "partial": body.get("partial", False),
+            }
         engines["ours"] = {
             "build_seconds": round(rebuilt.seconds, 1),
             "needs_per_second": round(rebuilt.documents / rebuilt.seconds, 1),
@@ -723,57 +886,87 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> dict[str, object
 
 
 def print_table(results: list[dict[str, object]]) -> None:
-    header = (f"{'needs':>7} {'engine':<14} {'build s':>8} {'needs/s':>8} {'MB':>7} "
-              f"{'p50':>7} {'p95':>7} {'p99':>7} {'max':>7}  {'top p95':>7} "
-              f"{'cpu p50':>7} {'cpu p95':>7}")
+    header = (
+        f"{'needs':>7} {'engine':<14} {'build s':>8} {'needs/s':>8} {'MB':>7} "
+        f"{'p50':>7} {'p95':>7} {'p99':>7} {'max':>7}  {'top p95':>7} "
+        f"{'cpu p50':>7} {'cpu p95':>7}"
+    )
     print(header)
     print("-" * len(header))
     for r in results:
         for name, e in r["engines"].items():  # type: ignore[attr-defined]
             lat = e["latency_ms"]
             top = e.get("top_only_latency_ms", {}).get("p95", "")
-            print(f"{r['needs']:>7} {name:<14} {e['build_seconds']:>8} "
-                  f"{e['needs_per_second']:>8} {e['size_mb']:>7} {lat['p50']:>7} "
-                  f"{lat['p95']:>7} {lat['p99']:>7} {lat['max']:>7}  {top!s:>7} "
-                  f"{lat['cpu']['p50']:>7} {lat['cpu']['p95']:>7}")
+            print(
+                f"{r['needs']:>7} {name:<14} {e['build_seconds']:>8} "
+                f"{e['needs_per_second']:>8} {e['size_mb']:>7} {lat['p50']:>7} "
+                f"{lat['p95']:>7} {lat['p99']:>7} {lat['max']:>7}  {top!s:>7} "
+                f"{lat['cpu']['p50']:>7} {lat['cpu']['p95']:>7}"
+            )
             if name == "ours":
                 cold = e["no_postings_cache_latency_ms"]
-                print(f"{'':>7} {'  no pcache':<14} {'':>8} {'':>8} {'':>7} "
-                      f"{cold['p50']:>7} {cold['p95']:>7} {cold['p99']:>7} {cold['max']:>7}  "
-                      f"{'':>7} {cold['cpu']['p50']:>7} {cold['cpu']['p95']:>7}")
+                print(
+                    f"{'':>7} {'  no pcache':<14} {'':>8} {'':>8} {'':>7} "
+                    f"{cold['p50']:>7} {cold['p95']:>7} {cold['p99']:>7} {cold['max']:>7}  "
+                    f"{'':>7} {cold['cpu']['p50']:>7} {cold['cpu']['p95']:>7}"
+                )
                 page = e["search_page_latency_ms"]
-                print(f"{'':>7} {'  /search call':<14} {'':>8} {'':>8} {'':>7} "
-                      f"{page['p50']:>7} {page['p95']:>7} {page['p99']:>7} {page['max']:>7}  "
-                      f"{'':>7} {page['cpu']['p50']:>7} {page['cpu']['p95']:>7}")
+                print(
+                    f"{'':>7} {'  /search call':<14} {'':>8} {'':>8} {'':>7} "
+                    f"{page['p50']:>7} {page['p95']:>7} {page['p99']:>7} {page['max']:>7}  "
+                    f"{'':>7} {page['cpu']['p50']:>7} {page['cpu']['p95']:>7}"
+                )
                 for style, s in lat["by_style"].items():
-                    print(f"{'':>7}   {style:<12} {'':>8} {'':>8} {'':>7} {s['p50']:>7} "
-                          f"{s['p95']:>7} {s['p99']:>7} {s['max']:>7}")
+                    print(
+                        f"{'':>7}   {style:<12} {'':>8} {'':>8} {'':>7} {s['p50']:>7} "
+                        f"{s['p95']:>7} {s['p99']:>7} {s['max']:>7}"
+                    )
                 if "visibility" in e:
                     v = e["visibility"]
-                    print(f"{'':>7}   update visible after {v['update_seconds']} s "
-                          f"(apply_pending {v['update_apply_pending_ms']} ms); new need "
-                          f"after {v['publish_seconds']} s")
+                    print(
+                        f"{'':>7}   update visible after {v['update_seconds']} s "
+                        f"(apply_pending {v['update_apply_pending_ms']} ms); new need "
+                        f"after {v['publish_seconds']} s"
+                    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000",
-                        help="comma-separated numbers of needs (default 10000,100000)")
-    parser.add_argument("--quick", action="store_true",
-                        help="try things: 2,000 needs, one round (unless given)")
+    parser.add_argument(
+        "--sizes",
+        default="10000,100000",
+        help="comma-separated numbers of needs (default 10000,100000)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="try things: 2,000 needs, one round (unless given)"
+    )
     parser.add_argument("--rounds", type=int, default=None, help="timed passes over the mix")
-    parser.add_argument("--database-url", default=None,
-                        help="a database that may be wiped (default: SQLite in a temp folder)")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="a database that may be wiped (default: SQLite in a temp folder)",
+    )
     parser.add_argument("--engines", default="ours,fts5_trigram,fts5_bigram,whoosh_jieba")
     parser.add_argument("--skip-visibility", action="store_true")
-    parser.add_argument("--keep", type=Path, default=None,
-                        help="work in this folder and keep it (default: a temp folder)")
-    parser.add_argument("--json", type=Path, default=None,
-                        help=f"where to write the JSON (default {RESULTS.relative_to(ROOT)}, "
-                        "not written in quick mode unless given)")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="work in this folder and keep it (default: a temp folder)",
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        help=f"where to write the JSON (default {RESULTS.relative_to(ROOT)}, "
+        "not written in quick mode unless given)",
+    )
     args = parser.parse_args(argv)
-    sizes = [2000] if args.quick and args.sizes == parser.get_default("sizes") else [
-        int(s) for s in args.sizes.split(",") if s.strip()]
+    sizes = (
+        [2000]
+        if args.quick and args.sizes == parser.get_default("sizes")
+        else [int(s) for s in args.sizes.split(",") if s.strip()]
+    )
     args.rounds = args.rounds or (1 if args.quick else 5)
     args.engines = {e.strip() for e in args.engines.split(",") if e.strip()}
     warm_up()
@@ -793,10 +986,14 @@ def main(argv: list[str] | None = None) -> int:
     out = args.json or (None if args.quick else RESULTS)
     if out is not None:
         payload = {
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                        "platform": platform.platform()},
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+            },
             "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "database": "postgresql" if (args.database_url or "").startswith("postgres")
+            "database": "postgresql"
+            if (args.database_url or "").startswith("postgres")
             else "sqlite",
             "per_page": PER_PAGE,
             "rounds": args.rounds,

@@ -44,27 +44,40 @@ RESULTS = Path(__file__).resolve().parent / "results" / "stats_speed.json"
 
 ENDPOINTS = [
     ("api progress", "/api/v1/stats/progress"),
-    ("api breakdown industry/posted", "/api/v1/stats/breakdown?by=industry&metric=posted"
-                                      "&from=2022-01-01&to=2025-12-31"),
-    ("api breakdown town/converted", "/api/v1/stats/breakdown?by=town&metric=converted"
-                                     "&from=2022-01-01&to=2025-12-31"),
+    (
+        "api breakdown industry/posted",
+        "/api/v1/stats/breakdown?by=industry&metric=posted&from=2022-01-01&to=2025-12-31",
+    ),
+    (
+        "api breakdown town/converted",
+        "/api/v1/stats/breakdown?by=town&metric=converted&from=2022-01-01&to=2025-12-31",
+    ),
     ("api breakdown solver/matched", "/api/v1/stats/breakdown?by=solver&metric=matched"),
     ("page dashboard", "/bureau/stats/"),
     ("page breakdown", "/bureau/stats/breakdown"),
     ("page response", "/bureau/stats/response"),
     ("page ranking", "/bureau/stats/ranking?from=2024-01-01&to=2024-12-31"),
-    ("page drill", "/bureau/stats/drill?measure=converted&from=2024-01-01&to=2024-12-31"
-                   "&by=town&key=1&page=2"),
+    (
+        "page drill",
+        "/bureau/stats/drill?measure=converted&from=2024-01-01&to=2024-12-31&by=town&key=1&page=2",
+    ),
     ("page report", "/bureau/stats/report"),
     ("export xlsx", "/bureau/stats/export.xlsx"),
 ]
 
 
 def _app(url: str, instance: str):
-    return create_app({"TESTING": True, "SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": url,
-                       "INSTANCE_PATH": instance, "WTF_CSRF_ENABLED": False,
-                       "SEARCH_INDEX_DIR": os.path.join(instance, "search"),
-                       "UPLOAD_DIR": os.path.join(instance, "uploads")})
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": SECRET,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "INSTANCE_PATH": instance,
+            "WTF_CSRF_ENABLED": False,
+            "SEARCH_INDEX_DIR": os.path.join(instance, "search"),
+            "UPLOAD_DIR": os.path.join(instance, "uploads"),
+        }
+    )
 
 
 def migrate(url: str, instance: str) -> None:
@@ -82,7 +95,7 @@ def migrate(url: str, instance: str) -> None:
 
 def _insert(table, rows: list[dict], batch: int = 5000) -> None:
     for i in range(0, len(rows), batch):
-        db.session.execute(table.insert(), rows[i:i + batch])
+        db.session.execute(table.insert(), rows[i : i + batch])
 
 
 def generate(n_needs: int, n_matches: int, seed: int = 7) -> dict:
@@ -99,18 +112,41 @@ def generate(n_needs: int, n_matches: int, seed: int = 7) -> dict:
     orgs = []
     for i in range(600):
         kind = "enterprise" if i < 500 else ("university" if i < 560 else "institute")
-        orgs.append({"id": i + 1, "name": f"单位{i:04d}", "kind": kind, "uscc": None,
-                     "town_id": rnd.choice(towns) if kind == "enterprise" else None,
-                     "status": "verified", "contact_name": "", "contact_phone": "",
-                     "created_at": datetime(2019, 1, 1, tzinfo=UTC)})
-    orgs.append({"id": 601, "name": "桐乡市科学技术局", "kind": "bureau", "uscc": None,
-                 "town_id": None, "status": "verified", "contact_name": "",
-                 "contact_phone": "", "created_at": datetime(2019, 1, 1, tzinfo=UTC)})
+        orgs.append(
+            {
+                "id": i + 1,
+                "name": f"单位{i:04d}",
+                "kind": kind,
+                "uscc": None,
+                "town_id": rnd.choice(towns) if kind == "enterprise" else None,
+                "status": "verified",
+                "contact_name": "",
+                "contact_phone": "",
+                "created_at": datetime(2019, 1, 1, tzinfo=UTC),
+            }
+        )
+    orgs.append(
+        {
+            "id": 601,
+            "name": "桐乡市科学技术局",
+            "kind": "bureau",
+            "uscc": None,
+            "town_id": None,
+            "status": "verified",
+            "contact_name": "",
+            "contact_phone": "",
+            "created_at": datetime(2019, 1, 1, tzinfo=UTC),
+        }
+    )
     _insert(Organization.__table__, orgs)
-    bureau = User(email="bench-bureau@example.cn", name="科技局", role=Role.bureau,
-                  organization_id=601,
-                  password_hash=generate_password_hash(PASSWORD, method="scrypt"),
-                  totp_secret=TOTP_SECRET)
+    bureau = User(
+        email="bench-bureau@example.cn",
+        name="科技局",
+        role=Role.bureau,
+        organization_id=601,
+        password_hash=generate_password_hash(PASSWORD, method="scrypt"),
+        totp_secret=TOTP_SECRET,
+    )
     db.session.add(bureau)
     enterprise_towns = {o["id"]: o["town_id"] for o in orgs if o["kind"] == "enterprise"}
     solvers = [o["id"] for o in orgs if o["kind"] in ("university", "institute")]
@@ -122,17 +158,35 @@ def generate(n_needs: int, n_matches: int, seed: int = 7) -> dict:
         org = rnd.randrange(1, 501)
         is_published = rnd.random() < 0.92
         at = start + timedelta(seconds=rnd.random() * span) if is_published else None
-        status = rnd.choice(["published", "closed", "matched", "converted", "lapsed",
-                             "withdrawn"]) if is_published else rnd.choice(["draft",
-                                                                            "submitted"])
-        needs.append({"id": i, "ref": f"B{i:07d}", "organization_id": org, "title": f"需求{i}",
-                      "background": "", "difficulty": "", "indicators": "",
-                      "expected_outcome": "", "keywords": "", "ip_terms": "",
-                      "confidential": "", "deadline": date(2027, 1, 1),
-                      "industry_id": rnd.choice(industries), "town_id": enterprise_towns[org],
-                      "transformation": rnd.choice(["digital", "green"]), "status": status,
-                      "version": 1, "created_at": at or start, "updated_at": at or start,
-                      "first_published_at": at})
+        status = (
+            rnd.choice(["published", "closed", "matched", "converted", "lapsed", "withdrawn"])
+            if is_published
+            else rnd.choice(["draft", "submitted"])
+        )
+        needs.append(
+            {
+                "id": i,
+                "ref": f"B{i:07d}",
+                "organization_id": org,
+                "title": f"需求{i}",
+                "background": "",
+                "difficulty": "",
+                "indicators": "",
+                "expected_outcome": "",
+                "keywords": "",
+                "ip_terms": "",
+                "confidential": "",
+                "deadline": date(2027, 1, 1),
+                "industry_id": rnd.choice(industries),
+                "town_id": enterprise_towns[org],
+                "transformation": rnd.choice(["digital", "green"]),
+                "status": status,
+                "version": 1,
+                "created_at": at or start,
+                "updated_at": at or start,
+                "first_published_at": at,
+            }
+        )
         if at:
             published[i] = at
     _insert(Need.__table__, needs)
@@ -143,12 +197,23 @@ def generate(n_needs: int, n_matches: int, seed: int = 7) -> dict:
             bid_id += 1
             created = at + timedelta(days=rnd.expovariate(1 / 12))
             status = rnd.choice(["submitted", "declined", "withdrawn", "submitted"])
-            bids.append({"id": bid_id, "need_id": need_id, "organization_id": solver,
-                         "approach": "方案", "team_lead": "张", "team_members": "",
-                         "duration_months": 6, "prior_results": "", "status": status,
-                         "created_at": created, "updated_at": created,
-                         "decided_at": created if status == "declined" else None,
-                         "withdrawn_at": created if status == "withdrawn" else None})
+            bids.append(
+                {
+                    "id": bid_id,
+                    "need_id": need_id,
+                    "organization_id": solver,
+                    "approach": "方案",
+                    "team_lead": "张",
+                    "team_members": "",
+                    "duration_months": 6,
+                    "prior_results": "",
+                    "status": status,
+                    "created_at": created,
+                    "updated_at": created,
+                    "decided_at": created if status == "declined" else None,
+                    "withdrawn_at": created if status == "withdrawn" else None,
+                }
+            )
     _insert(Bid.__table__, bids)
 
     matches = []
@@ -158,34 +223,56 @@ def generate(n_needs: int, n_matches: int, seed: int = 7) -> dict:
         at = published[need_id]
         signed = (at + timedelta(days=20 + rnd.expovariate(1 / 40))).date()
         roll = rnd.random()
-        status = ("negotiating" if roll < 0.15 else "signed" if roll < 0.55
-                  else "converted" if roll < 0.85 else "terminated")
-        completed = signed + timedelta(days=60 + int(rnd.expovariate(1 / 120))) \
-            if status == "converted" else None
-        matches.append({
-            "id": i, "need_id": need_id, "solver_org_id": rnd.choice(solvers), "status": status,
-            "accepted_at": at + timedelta(days=15),
-            "signed_on": None if status == "negotiating" else signed,
-            "completed_on": completed,
-            "conversion_recorded_at": datetime(2026, 1, 1, tzinfo=UTC) if completed else None,
-            "confirmed_at": datetime(2026, 1, 2, tzinfo=UTC) if completed else None,
-            "terminated_at": datetime(2026, 1, 3, tzinfo=UTC) if status == "terminated"
-            else None,
-            "created_at": at + timedelta(days=15)})
+        status = (
+            "negotiating"
+            if roll < 0.15
+            else "signed"
+            if roll < 0.55
+            else "converted"
+            if roll < 0.85
+            else "terminated"
+        )
+        completed = (
+            signed + timedelta(days=60 + int(rnd.expovariate(1 / 120)))
+            if status == "converted"
+            else None
+        )
+        matches.append(
+            {
+                "id": i,
+                "need_id": need_id,
+                "solver_org_id": rnd.choice(solvers),
+                "status": status,
+                "accepted_at": at + timedelta(days=15),
+                "signed_on": None if status == "negotiating" else signed,
+                "completed_on": completed,
+                "conversion_recorded_at": datetime(2026, 1, 1, tzinfo=UTC) if completed else None,
+                "confirmed_at": datetime(2026, 1, 2, tzinfo=UTC) if completed else None,
+                "terminated_at": datetime(2026, 1, 3, tzinfo=UTC)
+                if status == "terminated"
+                else None,
+                "created_at": at + timedelta(days=15),
+            }
+        )
     _insert(Match.__table__, matches)
     if db.engine.dialect.name == "postgresql":
         db.session.execute(sa.text("SELECT setval('organizations_id_seq', 1000)"))
     db.session.commit()
     with db.engine.begin() as conn:
         conn.execute(sa.text("ANALYZE"))
-    return {"needs": len(needs), "published": len(published), "bids": len(bids),
-            "matches": len(matches)}
+    return {
+        "needs": len(needs),
+        "published": len(published),
+        "bids": len(bids),
+        "matches": len(matches),
+    }
 
 
 def time_endpoints(app, repeat: int) -> dict:
     client = app.test_client()
-    response = client.post("/login", data={"email": "bench-bureau@example.cn",
-                                           "password": PASSWORD})
+    response = client.post(
+        "/login", data={"email": "bench-bureau@example.cn", "password": PASSWORD}
+    )
     if response.status_code == 302 and "/login/totp" in response.headers["Location"]:
         import pyotp
 
@@ -200,17 +287,23 @@ def time_endpoints(app, repeat: int) -> dict:
             response = client.get(path)
             times.append(time.perf_counter() - t0)
             assert response.status_code == 200, (path, response.status_code)
-        out[name] = {"median_ms": round(statistics.median(times) * 1000, 1),
-                     "max_ms": round(max(times) * 1000, 1)}
-        print(f"  {name:<34} median {out[name]['median_ms']:>8.1f} ms   "
-              f"max {out[name]['max_ms']:>8.1f} ms", flush=True)
+        out[name] = {
+            "median_ms": round(statistics.median(times) * 1000, 1),
+            "max_ms": round(max(times) * 1000, 1),
+        }
+        print(
+            f"  {name:<34} median {out[name]['median_ms']:>8.1f} ms   "
+            f"max {out[name]['max_ms']:>8.1f} ms",
+            flush=True,
+        )
     return out
 
 
 def run(backend: str, url: str, n_needs: int, n_matches: int, repeat: int) -> dict:
     instance = tempfile.mkdtemp(prefix="stats-bench-")
-    print(f"\n== {backend}: migrating and generating {n_needs} needs, {n_matches} matches",
-          flush=True)
+    print(
+        f"\n== {backend}: migrating and generating {n_needs} needs, {n_matches} matches", flush=True
+    )
     migrate(url, instance)
     app = _app(url, instance)
     with app.app_context():
@@ -238,8 +331,14 @@ def main() -> None:
     if args.pg:
         runs.append(run("postgresql", args.pg, args.needs, args.matches, args.repeat))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                                   "runs": runs}, ensure_ascii=False, indent=2) + "\n")
+    RESULTS.write_text(
+        json.dumps(
+            {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"), "runs": runs},
+            ensure_ascii=False,
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"\nwritten {RESULTS}")
 
 

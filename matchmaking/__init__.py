@@ -32,8 +32,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(TEMPLATE_DIR), "migrations"),
-                     render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(os.path.dirname(TEMPLATE_DIR), "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
     csrf.init_app(app)
     login_manager.init_app(app)
 

@@ -12,8 +12,13 @@ from matchmaking.errors import DomainError
 from matchmaking.extensions import db
 
 
-def perform(action: Callable[[], object], success: str, *, form: FlaskForm | None = None,
-            invalid: str = "表单已失效或内容不完整，请重试。") -> bool:
+def perform(
+    action: Callable[[], object],
+    success: str,
+    *,
+    form: FlaskForm | None = None,
+    invalid: str = "表单已失效或内容不完整，请重试。",
+) -> bool:
     """Run ``action`` (a service call) as the request's unit of work.
 
     The form (CSRF token and fields) is validated first; a domain error rolls everything
@@ -23,8 +28,9 @@ def perform(action: Callable[[], object], success: str, *, form: FlaskForm | Non
     form = form or EmptyForm()
     if not form.validate_on_submit():
         errors = [e for errs in form.errors.values() for e in errs if isinstance(e, str)]
-        flash("；".join(errors) if errors and "csrf_token" not in form.errors else invalid,
-              "danger")
+        flash(
+            "；".join(errors) if errors and "csrf_token" not in form.errors else invalid, "danger"
+        )
         return False
     try:
         action()

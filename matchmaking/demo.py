@@ -23,8 +23,25 @@ from matchmaking.reference import services as reference
 from matchmaking.reference.models import Industry, Town
 from matchmaking.timeutil import today
 
-PEOPLE = ["陈科长", "王经理", "李经理", "张经理", "刘经理", "赵经理", "周经理", "吴经理", "郑经理",
-          "孙经理", "钱经理", "沈教授", "朱教授", "徐老师", "马研究员", "胡研究员", "高经理"]
+PEOPLE = [
+    "陈科长",
+    "王经理",
+    "李经理",
+    "张经理",
+    "刘经理",
+    "赵经理",
+    "周经理",
+    "吴经理",
+    "郑经理",
+    "孙经理",
+    "钱经理",
+    "沈教授",
+    "朱教授",
+    "徐老师",
+    "马研究员",
+    "胡研究员",
+    "高经理",
+]
 
 demo_cli = AppGroup("demo", help="Demo data.")
 
@@ -55,31 +72,49 @@ def seed() -> list[tuple[str, str, str]]:
         pw = random_password()
         # The person's name shown in the navigation: short, unlike the printed label.
         person = PEOPLE[len(accounts_made) % len(PEOPLE)]
-        user = accounts.create_user(email=email, password=pw, role=role, org_name=org_name,
-                                    kind=kind, name=person)
+        user = accounts.create_user(
+            email=email, password=pw, role=role, org_name=org_name, kind=kind, name=person
+        )
         accounts_made.append((label, email, pw))
         return user
 
-    bureau = account("bureau@demo.tongxiang", Role.bureau, "桐乡市科学技术局", OrgKind.bureau,
-                     "科技局管理员")
+    bureau = account(
+        "bureau@demo.tongxiang", Role.bureau, "桐乡市科学技术局", OrgKind.bureau, "科技局管理员"
+    )
     owners: list[User] = []
     for n, (name, town, industry) in enumerate(ENTERPRISES):
-        user = account(f"enterprise{n + 1}@demo.tongxiang", Role.enterprise, name,
-                       OrgKind.enterprise, f"企业用户（{name}）")
+        user = account(
+            f"enterprise{n + 1}@demo.tongxiang",
+            Role.enterprise,
+            name,
+            OrgKind.enterprise,
+            f"企业用户（{name}）",
+        )
         org = user.organization
         org.uscc, org.town, org.industries = _code(n), towns[town], [industries[industry]]
         org.contact_name, org.contact_phone = "张经理", f"1380573{n:04d}"
         owners.append(user)
     solvers: list[User] = []
     for n, (name, kind) in enumerate(SOLVERS):
-        user = account(f"solver{n + 1}@demo.tongxiang", Role.solver, name, OrgKind(kind),
-                       f"揭榜方用户（{name}）")
+        user = account(
+            f"solver{n + 1}@demo.tongxiang",
+            Role.solver,
+            name,
+            OrgKind(kind),
+            f"揭榜方用户（{name}）",
+        )
         user.organization.uscc = _code(100 + n)
         solvers.append(user)
     # One self-registered enterprise waiting for verification.
-    pending = Organization(name="桐乡市河山机械有限公司", kind=OrgKind.enterprise,
-                           uscc=_code(200), town=towns["河山镇"], contact_name="李工",
-                           contact_phone="13905730001", status=OrgStatus.unverified)
+    pending = Organization(
+        name="桐乡市河山机械有限公司",
+        kind=OrgKind.enterprise,
+        uscc=_code(200),
+        town=towns["河山镇"],
+        contact_name="李工",
+        contact_phone="13905730001",
+        status=OrgStatus.unverified,
+    )
     db.session.add(pending)
     db.session.flush()
 
@@ -88,16 +123,28 @@ def seed() -> list[tuple[str, str, str]]:
     start = datetime(2022, 3, 1, 2, 0, tzinfo=UTC)
     plan = _state_plan(len(NEEDS))
     made_needs: list[Need] = []
-    for n, (owner_index, title, trans, keywords, background, difficulty, indicators,
-            budget) in enumerate(NEEDS):
+    for n, (
+        owner_index,
+        title,
+        trans,
+        keywords,
+        background,
+        difficulty,
+        indicators,
+        budget,
+    ) in enumerate(NEEDS):
         owner = owners[owner_index]
         data = needs.NeedData(
-            title=title, background=background, difficulty=difficulty, indicators=indicators,
+            title=title,
+            background=background,
+            difficulty=difficulty,
+            indicators=indicators,
             expected_outcome="形成可在本企业产线稳定运行的技术方案，并完成中试验证。",
             budget_wan=Decimal(budget) if budget is not None else None,
             deadline=today() + timedelta(days=30 + n * 3),
             industry_id=industries[ENTERPRISES[owner_index][2]].id,
-            transformation=Transformation(trans), keywords=keywords,
+            transformation=Transformation(trans),
+            keywords=keywords,
             ip_terms="合作产生的知识产权归双方共有，企业享有优先实施权。",
             confidential=f"（保密）现有工艺参数与供应商报价，仅供科技局审核参考。编号 {n + 1}。",
         )
@@ -123,8 +170,7 @@ def seed() -> list[tuple[str, str, str]]:
                 needs.lapse_need(need, bureau)
         need.first_published_at = min(when, need.first_published_at)
     db.session.flush()
-    demo_matches.seed({"bureau": bureau, "owners": owners, "solvers": solvers,
-                       "needs": made_needs})
+    demo_matches.seed({"bureau": bureau, "owners": owners, "solvers": solvers, "needs": made_needs})
     # Needs still open on the board were published a few weeks ago (before their demo bids,
     # which are at most 40 days old); the history above keeps its 2022–2026 dates.
     for n, need in enumerate(made_needs):
@@ -134,10 +180,16 @@ def seed() -> list[tuple[str, str, str]]:
 
 
 def _state_plan(count: int) -> list[NeedStatus]:
-    pattern = [NeedStatus.published] * 5 + [NeedStatus.closed, NeedStatus.submitted,
-                                            NeedStatus.published, NeedStatus.draft,
-                                            NeedStatus.returned, NeedStatus.withdrawn,
-                                            NeedStatus.lapsed, NeedStatus.closed]
+    pattern = [NeedStatus.published] * 5 + [
+        NeedStatus.closed,
+        NeedStatus.submitted,
+        NeedStatus.published,
+        NeedStatus.draft,
+        NeedStatus.returned,
+        NeedStatus.withdrawn,
+        NeedStatus.lapsed,
+        NeedStatus.closed,
+    ]
     return [pattern[i % len(pattern)] for i in range(count)]
 
 

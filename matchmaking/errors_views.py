@@ -29,20 +29,30 @@ def _respond(status: int, message: str | None = None, code: str | None = None):
     if request_ctx.url_adapter is None:
         # No URL adapter (e.g. an untrusted Host header): the page template cannot build
         # links, so answer in plain text rather than fail again.
-        return Response(f"{status} {message} 请求编号：{g.get('request_id', '')}\n",
-                        status=status, mimetype="text/plain")
+        return Response(
+            f"{status} {message} 请求编号：{g.get('request_id', '')}\n",
+            status=status,
+            mimetype="text/plain",
+        )
     if request.path.startswith("/api/"):
-        return jsonify(error={"code": code or str(status), "message": message,
-                              "request_id": g.get("request_id")}), status
-    return render_template("error.html", status=status, message=message,
-                           request_id=g.get("request_id")), status
+        return jsonify(
+            error={
+                "code": code or str(status),
+                "message": message,
+                "request_id": g.get("request_id"),
+            }
+        ), status
+    return render_template(
+        "error.html", status=status, message=message, request_id=g.get("request_id")
+    ), status
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
-        return _respond(400, "页面已过期或请求来源无效（CSRF 校验失败），请刷新页面后重试。",
-                        "csrf")
+        return _respond(
+            400, "页面已过期或请求来源无效（CSRF 校验失败），请刷新页面后重试。", "csrf"
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -38,8 +38,9 @@ class RowProblems(list[RowError]):
         self.append(RowError(self.line, field, message))
 
 
-def checked_rows(rows: Iterable[tuple[int, dict[str, str]]], required: Iterable[str],
-                 errors: list[RowError]) -> Iterator[tuple[int, dict[str, str], RowProblems]]:
+def checked_rows(
+    rows: Iterable[tuple[int, dict[str, str]]], required: Iterable[str], errors: list[RowError]
+) -> Iterator[tuple[int, dict[str, str], RowProblems]]:
     """The readable rows of a file, each with an empty list for its problems.
 
     Unreadable rows go into ``errors``; a file that lacks required columns gets one error and
@@ -81,8 +82,9 @@ def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else \
-            value.isoformat()
+        return (
+            value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        )
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
@@ -137,8 +139,10 @@ def _csv(path: str) -> Iterator[tuple[int, dict[str, str]]]:
             if not reader.fieldnames:
                 raise TabularError("CSV 文件缺少表头")
             for row in reader:
-                yield reader.line_num, {(k or "").strip(): _text(v) for k, v in row.items()
-                                        if k is not None}
+                yield (
+                    reader.line_num,
+                    {(k or "").strip(): _text(v) for k, v in row.items() if k is not None},
+                )
     except UnicodeDecodeError as exc:
         raise TabularError("CSV 文件须为 UTF-8 编码（可在 Excel 中另存为“CSV UTF-8”）") from exc
 

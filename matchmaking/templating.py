@@ -56,8 +56,11 @@ def register_nav(label: str, endpoint: str, *roles: str) -> None:
 def extra_nav(user) -> list[dict[str, str]]:
     if not user.is_authenticated:
         return []
-    return [{"label": i.label, "url": url_for(i.endpoint)} for i in NAV_ITEMS
-            if user.role.value in i.roles]
+    return [
+        {"label": i.label, "url": url_for(i.endpoint)}
+        for i in NAV_ITEMS
+        if user.role.value in i.roles
+    ]
 
 
 def search_url() -> str:

@@ -75,7 +75,8 @@ def store_pdf(stream: IO[bytes], filename: str) -> StoredFile:
                 size += len(chunk)
                 if size > limit:
                     raise ValidationFailed(
-                        f"附件不能超过 {limit // (1024 * 1024)} MB", code="attachment_too_large")
+                        f"附件不能超过 {limit // (1024 * 1024)} MB", code="attachment_too_large"
+                    )
                 out.write(chunk)
         os.replace(tmp, path)
     finally:
@@ -104,9 +105,14 @@ def send(key: str, download_name: str) -> Response:
     # Read whole (files are small and size-limited) so no file handle outlives the request.
     with open(_path(key), "rb") as fh:
         data = io.BytesIO(fh.read())
-    response = send_file(data, mimetype="application/pdf", as_attachment=True,
-                         download_name=download_name or "附件.pdf", conditional=False,
-                         max_age=0)
+    response = send_file(
+        data,
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=download_name or "附件.pdf",
+        conditional=False,
+        max_age=0,
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -207,8 +207,10 @@ def _build_view(searcher: Searcher) -> View:
     for name in CODED_FIELDS:
         table = sorted({v for p in parts for v in p.values[name]} | {""})
         index = {v: i for i, v in enumerate(table)}
-        remapped = [np.array([index[v] for v in p.values[name]], dtype=np.int32)[p.codes[name]]
-                    for p in parts]
+        remapped = [
+            np.array([index[v] for v in p.values[name]], dtype=np.int32)[p.codes[name]]
+            for p in parts
+        ]
         values[name], code_of[name] = table, index
         codes[name] = joined(remapped, np.int32)
     return View(
@@ -455,8 +457,10 @@ def _read_postings(m) -> tuple[np.ndarray, np.ndarray]:
         m._next_block()
     if len(id_parts) == 1:
         return id_parts[0].astype(np.int32), weight_parts[0]
-    return (np.concatenate(id_parts).astype(np.int32) if id_parts else np.empty(0, np.int32),
-            np.concatenate(weight_parts) if weight_parts else np.empty(0, np.float32))
+    return (
+        np.concatenate(id_parts).astype(np.int32) if id_parts else np.empty(0, np.int32),
+        np.concatenate(weight_parts) if weight_parts else np.empty(0, np.float32),
+    )
 
 
 class PostingsCache:
@@ -474,7 +478,8 @@ class PostingsCache:
         self.limit = limit
         self.size = 0
         self._items: OrderedDict[tuple[str, str, bytes], tuple[np.ndarray, np.ndarray]] = (
-            OrderedDict())
+            OrderedDict()
+        )
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 

@@ -340,8 +340,11 @@ class SearchIndex:
         correctly, only slower, until ``flask search rebuild``."""
         stored = self._open().schema
         expected = build_schema()
-        return [name for name in expected.names()
-                if name not in stored or _signature(stored[name]) != _signature(expected[name])]
+        return [
+            name
+            for name in expected.names()
+            if name not in stored or _signature(stored[name]) != _signature(expected[name])
+        ]
 
     def stored_versions(self) -> dict[int, str]:
         """The version stamp of every indexed need, by id (for the drift check)."""
@@ -394,9 +397,15 @@ def _signature(field: object) -> tuple[object, ...]:
     """What decides how a field is written (Whoosh's field equality ignores the numeric
     tiers and compares column types by identity)."""
     fmt = getattr(field, "format", None)
-    return (type(field), type(fmt), getattr(fmt, "__dict__", None),
-            getattr(field, "shift_step", None), getattr(field, "bits", None),
-            getattr(field, "scorable", None), getattr(field, "stored", None))
+    return (
+        type(field),
+        type(fmt),
+        getattr(fmt, "__dict__", None),
+        getattr(field, "shift_step", None),
+        getattr(field, "bits", None),
+        getattr(field, "scorable", None),
+        getattr(field, "stored", None),
+    )
 
 
 def _clean_orphans(ix: FileIndex) -> None:
@@ -495,8 +504,9 @@ def _facet_counts(searcher: Searcher, docnums: Iterable[int]) -> dict[str, dict[
         if reader.doc_count_all() == 0:  # an empty index's reader has no columns at all
             values = {name: [] for name in FACET_FIELDS}
         else:
-            values = {name: list(reader.column_reader(name, translate=True))
-                      for name in FACET_FIELDS}
+            values = {
+                name: list(reader.column_reader(name, translate=True)) for name in FACET_FIELDS
+            }
         searcher._board_facet_values = values  # type: ignore[attr-defined]
     docs = list(docnums)
     counts: dict[str, dict[str, int]] = {}
@@ -545,14 +555,25 @@ def search_with(
     groups = groups[:MAX_GROUPS]
     try:
         return _search_fast(
-            searcher, groups, filters=filters, sort=sort, page=page, per_page=per_page,
+            searcher,
+            groups,
+            filters=filters,
+            sort=sort,
+            page=page,
+            per_page=per_page,
             deadline=started + time_limit,
         )
     except Unsupported:
         remaining = max(0.01, time_limit - (time.perf_counter() - started))
         return _search_whoosh(
-            searcher, query, filters=filters, sort=sort, page=page, per_page=per_page,
-            time_limit=remaining, groups=groups,
+            searcher,
+            query,
+            filters=filters,
+            sort=sort,
+            page=page,
+            per_page=per_page,
+            time_limit=remaining,
+            groups=groups,
         )
 
 
@@ -608,8 +629,13 @@ def _search_fast(
             related = sort == "relevance" and need > 1 and bool(full.any())
             allow = counts >= need - 1 if related else full
             if not allow.any():
-                return _empty_result(groups, page, per_page) if not partial else replace(
-                    _empty_result(groups, page, per_page), partial=True, total_is_estimate=True)
+                return (
+                    _empty_result(groups, page, per_page)
+                    if not partial
+                    else replace(
+                        _empty_result(groups, page, per_page), partial=True, total_is_estimate=True
+                    )
+                )
             scores = np.where(allow, sum(group_scores), 0.0)
         else:
             scores = group_scores[0]
@@ -633,8 +659,12 @@ def _search_fast(
     for name in FACET_FIELDS:
         values = view.values[name]
         tally = np.bincount(view.codes[name][docs], minlength=len(values))
-        found = [(values[i], int(c)) for i in np.flatnonzero(tally) if values[i] != ""
-                 for c in (tally[i],)]
+        found = [
+            (values[i], int(c))
+            for i in np.flatnonzero(tally)
+            if values[i] != ""
+            for c in (tally[i],)
+        ]
         found.sort(key=lambda item: (-item[1], item[0]))
         facets[name] = dict(found)
 
@@ -847,8 +877,9 @@ def rebuild(
             # multisegment: keep one segment per process. Merging them at the end halved
             # throughput (6,200 needs: 239 docs/s merged, 508 not merged, 461 with one
             # process); the few extra segments cost little and maintenance can merge them.
-            writer = ix.writer(procs=procs, multisegment=True, batchsize=256,
-                               limitmb=REBUILD_MB, codec=_codec())
+            writer = ix.writer(
+                procs=procs, multisegment=True, batchsize=256, limitmb=REBUILD_MB, codec=_codec()
+            )
         else:
             writer = ix.writer(limitmb=REBUILD_MB, codec=_codec())
         bar = None

@@ -100,14 +100,25 @@ def filter_query(filters: dict[str, object] | None) -> wq.Query | None:
     effective = filters.get("effective_status")
     if isinstance(effective, tuple) and len(effective) == 2 and isinstance(effective[1], date):
         status, day = effective
-        open_ = wq.And([wq.Term("status", "published"),
-                        wq.NumericRange("deadline", day.toordinal(), None)])
+        open_ = wq.And(
+            [wq.Term("status", "published"), wq.NumericRange("deadline", day.toordinal(), None)]
+        )
         if status == "published":
             parts.append(open_)
         elif status == "closed":
-            parts.append(wq.Or([wq.Term("status", "closed"), wq.And([
-                wq.Term("status", "published"),
-                wq.NumericRange("deadline", None, day.toordinal() - 1)])]))
+            parts.append(
+                wq.Or(
+                    [
+                        wq.Term("status", "closed"),
+                        wq.And(
+                            [
+                                wq.Term("status", "published"),
+                                wq.NumericRange("deadline", None, day.toordinal() - 1),
+                            ]
+                        ),
+                    ]
+                )
+            )
         elif isinstance(status, str) and status:
             parts.append(wq.Term("status", status))
     if not parts:

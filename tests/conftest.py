@@ -36,8 +36,14 @@ class IsolatedClient(FlaskClient):
 def _migrate(url: str, instance: str) -> None:
     from flask_migrate import upgrade
 
-    app = create_app({"TESTING": True, "SECRET_KEY": TEST_SECRET,
-                      "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": TEST_SECRET,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "INSTANCE_PATH": instance,
+        }
+    )
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
@@ -67,11 +73,13 @@ def _worker_database(url: str) -> str:
         return url
     base = sa.engine.make_url(url)
     name = f"{base.database}_{worker}"
-    engine = sa.create_engine(base.set(drivername="postgresql+psycopg"),
-                              isolation_level="AUTOCOMMIT")
+    engine = sa.create_engine(
+        base.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    )
     with engine.connect() as conn:
-        exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                              {"n": name}).first()
+        exists = conn.execute(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+        ).first()
         if not exists:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
@@ -97,17 +105,19 @@ def _reset(app: Flask) -> None:
 
 @pytest.fixture
 def app(database_url: str, tmp_path) -> Iterator[Flask]:
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": TEST_SECRET,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "SEARCH_INDEX_DIR": str(tmp_path / "search"),
-        "UPLOAD_DIR": str(tmp_path / "uploads"),
-        "WTF_CSRF_ENABLED": False,
-        # Tests check results, not speed: a loaded CI machine must not cut searches short.
-        "SEARCH_TIME_LIMIT": 10.0,
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": TEST_SECRET,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SEARCH_INDEX_DIR": str(tmp_path / "search"),
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+            "WTF_CSRF_ENABLED": False,
+            # Tests check results, not speed: a loaded CI machine must not cut searches short.
+            "SEARCH_TIME_LIMIT": 10.0,
+        }
+    )
     app.test_client_class = IsolatedClient
     with app.app_context():
         yield app

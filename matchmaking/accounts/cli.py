@@ -17,25 +17,37 @@ accounts_cli = AppGroup("accounts", help="Users, organizations and API tokens.")
 @click.option("--email", required=True)
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--org", "org_name", required=True, help="Organization name (created if new).")
-@click.option("--kind", type=click.Choice([k.value for k in OrgKind]), default=None,
-              help="Kind of a new organization (default from the role).")
+@click.option(
+    "--kind",
+    type=click.Choice([k.value for k in OrgKind]),
+    default=None,
+    help="Kind of a new organization (default from the role).",
+)
 @click.option("--name", default="", help="The person's name.")
 @click.password_option("--password", prompt="Password", confirmation_prompt="Repeat password")
-def create_user(email: str, role: str, org_name: str, kind: str | None, name: str,
-                password: str) -> None:
+def create_user(
+    email: str, role: str, org_name: str, kind: str | None, name: str, password: str
+) -> None:
     """Create a user; its organization is created (verified) if it does not exist."""
     try:
-        user = services.create_user(email=email, password=password, role=Role(role),
-                                    org_name=org_name, name=name,
-                                    kind=OrgKind(kind) if kind else None)
+        user = services.create_user(
+            email=email,
+            password=password,
+            role=Role(role),
+            org_name=org_name,
+            name=name,
+            kind=OrgKind(kind) if kind else None,
+        )
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from None
     db.session.commit()
     click.echo(f"created {user.role.value} user {user.email} in {user.organization.name}")
     if user.role is Role.bureau:
-        click.echo("this account signs in with a second factor: an authenticator app is set up "
-                   "(the secret shown once) at its first sign-in")
+        click.echo(
+            "this account signs in with a second factor: an authenticator app is set up "
+            "(the secret shown once) at its first sign-in"
+        )
 
 
 @accounts_cli.command("create-token")

@@ -34,8 +34,12 @@ class OrgKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"enterprise": "企业", "university": "高校", "institute": "科研院所",
-                "bureau": "科技局"}[self.value]
+        return {
+            "enterprise": "企业",
+            "university": "高校",
+            "institute": "科研院所",
+            "bureau": "科技局",
+        }[self.value]
 
     @property
     def is_solver(self) -> bool:
@@ -74,15 +78,20 @@ class Role(enum.StrEnum):
 
 def _enum(e: type[enum.Enum], name: str) -> Enum:
     # Stored as strings with a CHECK constraint: portable between SQLite and PostgreSQL.
-    return Enum(e, name=name, native_enum=False, create_constraint=True, length=20,
-                values_callable=lambda x: [m.value for m in x])
+    return Enum(
+        e,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda x: [m.value for m in x],
+    )
 
 
 organization_industries = Table(
     "organization_industries",
     db.metadata,
-    Column("organization_id", ForeignKey("organizations.id", ondelete="CASCADE"),
-           primary_key=True),
+    Column("organization_id", ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
     Column("industry_id", ForeignKey("industries.id"), primary_key=True),
 )
 

@@ -31,7 +31,8 @@ def problems(password: str, *, user_inputs: list[str] | None = None) -> list[str
     if not found:
         result = zxcvbn(password[:100], user_inputs=[u for u in (user_inputs or []) if u])
         common = any(
-            m.get("pattern") == "dictionary" and m.get("dictionary_name") == "passwords"
+            m.get("pattern") == "dictionary"
+            and m.get("dictionary_name") == "passwords"
             and len(m.get("token", "")) >= len(password) - 2
             for m in result["sequence"]
         )

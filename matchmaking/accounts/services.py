@@ -77,12 +77,22 @@ def register_organization(
         raise ValidationFailed("企业须选择所在镇（街道）", code="town_required")
     _check_new_user(email, password, name)
     org = Organization(
-        name=name.strip(), kind=kind, uscc=code, town=town, industries=list(industries),
-        contact_name=contact_name.strip(), contact_phone=contact_phone.strip(),
+        name=name.strip(),
+        kind=kind,
+        uscc=code,
+        town=town,
+        industries=list(industries),
+        contact_name=contact_name.strip(),
+        contact_phone=contact_phone.strip(),
         status=OrgStatus.unverified,
     )
-    user = User(email=email.strip().lower(), name=user_name.strip(), phone=contact_phone.strip(),
-                role=Role.for_kind(kind), organization=org)
+    user = User(
+        email=email.strip().lower(),
+        name=user_name.strip(),
+        phone=contact_phone.strip(),
+        role=Role.for_kind(kind),
+        organization=org,
+    )
     user.set_password(password)
     db.session.add_all([org, user])
     db.session.flush()
@@ -113,25 +123,42 @@ def reject_organization(org: Organization, actor: User, reason: str) -> None:
     before = org.status
     org.status = OrgStatus.rejected
     org.reject_reason = reason
-    record("organization.reject", actor=actor, obj=org, from_state=before, to_state=org.status,
-           reason=reason)
+    record(
+        "organization.reject",
+        actor=actor,
+        obj=org,
+        from_state=before,
+        to_state=org.status,
+        reason=reason,
+    )
 
 
 def create_user(
-    *, email: str, password: str, role: Role, org_name: str, name: str = "",
+    *,
+    email: str,
+    password: str,
+    role: Role,
+    org_name: str,
+    name: str = "",
     kind: OrgKind | None = None,
 ) -> User:
     """Operator path (CLI): the organization is created, verified, if it does not exist."""
     org = find_org_by_name(org_name)
     if org is None:
-        kind = kind or {Role.bureau: OrgKind.bureau, Role.enterprise: OrgKind.enterprise,
-                        Role.solver: OrgKind.institute}[role]
-        org = Organization(name=org_name.strip(), kind=kind, status=OrgStatus.verified,
-                           verified_at=utcnow())
+        kind = (
+            kind
+            or {
+                Role.bureau: OrgKind.bureau,
+                Role.enterprise: OrgKind.enterprise,
+                Role.solver: OrgKind.institute,
+            }[role]
+        )
+        org = Organization(
+            name=org_name.strip(), kind=kind, status=OrgStatus.verified, verified_at=utcnow()
+        )
         db.session.add(org)
         db.session.flush()
-        record("organization.create", obj=org, to_state=org.status,
-               details={"via": "cli"})
+        record("organization.create", obj=org, to_state=org.status, details={"via": "cli"})
     if Role.for_kind(org.kind) is not role:
         raise ValidationFailed(f"角色与单位类型不符：{org.name} 是{org.kind.label}")
     _check_new_user(email, password, org_name)
@@ -172,8 +199,12 @@ def _count_failure(user: User, reason: str) -> None:
     if user.failed_logins >= MAX_FAILED_LOGINS:
         user.locked_until = utcnow() + LOCKOUT
         user.failed_logins = 0
-        record("auth.lockout", obj=user, outcome="locked",
-               details={"reason": reason, "until": user.locked_until.isoformat()})
+        record(
+            "auth.lockout",
+            obj=user,
+            outcome="locked",
+            details={"reason": reason, "until": user.locked_until.isoformat()},
+        )
     else:
         record("auth.login", obj=user, outcome="failure", details={"reason": reason})
 
@@ -295,8 +326,9 @@ def issue_token(user: User) -> str:
 
 def user_for_token(token: str) -> User | None:
     row = db.session.execute(
-        select(ApiToken).where(ApiToken.token_hash == ApiToken.digest(token),
-                               ApiToken.revoked_at.is_(None))
+        select(ApiToken).where(
+            ApiToken.token_hash == ApiToken.digest(token), ApiToken.revoked_at.is_(None)
+        )
     ).scalar_one_or_none()
     if row is None or not row.user.active:
         return None

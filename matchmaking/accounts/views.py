@@ -82,10 +82,15 @@ def login_page():
         if sessions.needs_second_factor(user) or user.totp_secret:
             db.session.commit()
             session.clear()
-            session[sessions.PENDING] = {"uid": user.id, "ver": user.session_version,
-                                         "at": int(time.time()), "next": target}
-            return redirect(url_for("accounts.login_totp" if user.totp_secret
-                                    else "accounts.totp_setup"))
+            session[sessions.PENDING] = {
+                "uid": user.id,
+                "ver": user.session_version,
+                "at": int(time.time()),
+                "next": target,
+            }
+            return redirect(
+                url_for("accounts.login_totp" if user.totp_secret else "accounts.totp_setup")
+            )
         services.complete_login(user)
         db.session.commit()
         sessions.start_session(user)  # a fresh session: nothing from before carries privileges
@@ -169,8 +174,13 @@ def totp_setup():
             return _restart_login(LOGIN_FAILED)
         flash(TOTP_FAILED, "danger")
         form = TotpForm(formdata=None)
-    return render_template("accounts/totp_setup.html", form=form, secret=secret,
-                           uri=totp.provisioning_uri(secret, user.email), first_login=True)
+    return render_template(
+        "accounts/totp_setup.html",
+        form=form,
+        secret=secret,
+        uri=totp.provisioning_uri(secret, user.email),
+        first_login=True,
+    )
 
 
 @bp.post("/logout")
@@ -205,8 +215,9 @@ def change_password():
             sessions.renew_session(user)
             flash("密码已修改，其他设备上的登录已全部失效。", "success")
             return redirect(url_for("accounts.account"))
-    return render_template("accounts/change_password.html", form=form,
-                           expired=sessions.password_expired(user))
+    return render_template(
+        "accounts/change_password.html", form=form, expired=sessions.password_expired(user)
+    )
 
 
 @bp.route("/account/totp", methods=["GET", "POST"])
@@ -239,9 +250,14 @@ def change_totp():
             flash(LOGIN_FAILED, "danger")
             return redirect(url_for("accounts.login"))
         form.form_errors.append(problem)
-    return render_template("accounts/totp_setup.html", form=form, secret=secret,
-                           uri=totp.provisioning_uri(secret, user.email), first_login=False,
-                           has_totp=bool(user.totp_secret))
+    return render_template(
+        "accounts/totp_setup.html",
+        form=form,
+        secret=secret,
+        uri=totp.provisioning_uri(secret, user.email),
+        first_login=False,
+        has_totp=bool(user.totp_secret),
+    )
 
 
 def _fill_choices(form: RegisterForm) -> None:
@@ -260,15 +276,25 @@ def register():
     _fill_choices(form)
     if form.validate_on_submit():
         town = db.session.get(Town, form.town_id.data) if form.town_id.data else None
-        industries = db.session.execute(
-            select(Industry).where(Industry.id.in_(form.industry_ids.data or []))
-        ).scalars().all()
+        industries = (
+            db.session.execute(
+                select(Industry).where(Industry.id.in_(form.industry_ids.data or []))
+            )
+            .scalars()
+            .all()
+        )
         try:
             user = services.register_organization(
-                name=form.org_name.data, kind=OrgKind(form.kind.data), code=form.uscc.data,
-                town=town, industries=industries, contact_name=form.contact_name.data,
-                contact_phone=form.contact_phone.data, email=form.email.data,
-                user_name=form.user_name.data, password=form.password.data,
+                name=form.org_name.data,
+                kind=OrgKind(form.kind.data),
+                code=form.uscc.data,
+                town=town,
+                industries=industries,
+                contact_name=form.contact_name.data,
+                contact_phone=form.contact_phone.data,
+                email=form.email.data,
+                user_name=form.user_name.data,
+                password=form.password.data,
             )
         except DomainError as exc:
             db.session.rollback()
@@ -289,8 +315,14 @@ def organizations():
     if status in OrgStatus.__members__:
         query = query.where(Organization.status == OrgStatus(status))
     orgs = db.session.execute(query).scalars().all()
-    return render_template("accounts/organizations.html", orgs=orgs, status=status,
-                           statuses=list(OrgStatus), form=EmptyForm(), reject_form=ReasonForm())
+    return render_template(
+        "accounts/organizations.html",
+        orgs=orgs,
+        status=status,
+        statuses=list(OrgStatus),
+        form=EmptyForm(),
+        reject_form=ReasonForm(),
+    )
 
 
 @bp.post("/bureau/organizations/<int:org_id>/verify")
@@ -331,6 +363,10 @@ def reject(org_id: int):
 @login
 def account():
     user = current_user._get_current_object()
-    return render_template("accounts/account.html", user=user, form=EmptyForm(),
-                           password_expired=sessions.password_expired(user),
-                           mfa_required=sessions.needs_second_factor(user))
+    return render_template(
+        "accounts/account.html",
+        user=user,
+        form=EmptyForm(),
+        password_expired=sessions.password_expired(user),
+        mfa_required=sessions.needs_second_factor(user),
+    )

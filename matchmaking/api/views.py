@@ -100,14 +100,23 @@ def needs():
         for need, hit in found.rows:
             item = need_summary(need)
             item["score"] = round(hit.score, 4) if hit else 0.0
-            item["highlight"] = {"title": hit.highlight_title if hit else need.title,
-                                 "snippet": hit.highlight_snippet if hit else ""}
+            item["highlight"] = {
+                "title": hit.highlight_title if hit else need.title,
+                "snippet": hit.highlight_snippet if hit else "",
+            }
             items.append(item)
-        return jsonify(total=found.total, total_is_estimate=found.estimate, page=found.page,
-                       per_page=found.per_page, partial=found.partial, items=items)
+        return jsonify(
+            total=found.total,
+            total_is_estimate=found.estimate,
+            page=found.page,
+            per_page=found.per_page,
+            partial=found.partial,
+            items=items,
+        )
     items, total = queries.page_of(queries.board_select(filters), page, per_page)
-    return jsonify(total=total, page=page, per_page=per_page,
-                   items=[need_summary(n) for n in items])
+    return jsonify(
+        total=total, page=page, per_page=per_page, items=[need_summary(n) for n in items]
+    )
 
 
 @bp.get("/needs/<int:need_id>")
@@ -124,9 +133,13 @@ def need(need_id: int):
 def me():
     if not current_user.is_authenticated:
         return error("unauthorized", "请先登录或提供有效的访问令牌", 401)
-    return jsonify(id=current_user.id, email=current_user.email, role=current_user.role.value,
-                   organization=current_user.organization.name,
-                   organization_verified=current_user.organization.is_verified)
+    return jsonify(
+        id=current_user.id,
+        email=current_user.email,
+        role=current_user.role.value,
+        organization=current_user.organization.name,
+        organization_verified=current_user.organization.is_verified,
+    )
 
 
 @bp.get("/openapi.json")

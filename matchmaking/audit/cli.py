@@ -24,8 +24,12 @@ def verify() -> None:
 
 
 @audit_cli.command("purge")
-@click.option("--older-than-days", type=int, required=True,
-              help="Delete events older than this many days (at least AUDIT_RETENTION_DAYS).")
+@click.option(
+    "--older-than-days",
+    type=int,
+    required=True,
+    help="Delete events older than this many days (at least AUDIT_RETENTION_DAYS).",
+)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def purge_command(older_than_days: int, yes: bool) -> None:
     """Delete audit events past the retention period (the purge itself is audited)."""

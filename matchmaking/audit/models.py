@@ -38,9 +38,21 @@ class AuditEvent(db.Model):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     HASHED_FIELDS = (
-        "created_at", "actor_id", "actor_email", "actor_org_id", "actor_role", "ip",
-        "request_id", "action", "object_type", "object_id", "from_state", "to_state",
-        "reason", "outcome", "details",
+        "created_at",
+        "actor_id",
+        "actor_email",
+        "actor_org_id",
+        "actor_role",
+        "ip",
+        "request_id",
+        "action",
+        "object_type",
+        "object_id",
+        "from_state",
+        "to_state",
+        "reason",
+        "outcome",
+        "details",
     )
 
     def compute_hash(self) -> str:

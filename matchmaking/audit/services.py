@@ -168,21 +168,28 @@ def purge(older_than_days: int, *, retention_days: int) -> int:
         )
     cutoff = utcnow() - timedelta(days=older_than_days)
     last = db.session.execute(
-        select(AuditEvent.id, AuditEvent.hash).where(AuditEvent.created_at < cutoff)
-        .order_by(AuditEvent.id.desc()).limit(1)
+        select(AuditEvent.id, AuditEvent.hash)
+        .where(AuditEvent.created_at < cutoff)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
     ).first()
     if last is None:
         return 0
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SET LOCAL matchmaking.audit_purge = 'on'"))
     # By id, not by time alone: the chain is ordered by id, and a gap in the middle would break it.
-    count = db.session.execute(
-        delete(AuditEvent).where(AuditEvent.id <= last.id)
-    ).rowcount
+    count = db.session.execute(delete(AuditEvent).where(AuditEvent.id <= last.id)).rowcount
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SET LOCAL matchmaking.audit_purge = 'off'"))
-    record("audit.purge", details={"deleted": count, "up_to_id": last.id, "anchor": last.hash,
-                                   "older_than_days": older_than_days})
+    record(
+        "audit.purge",
+        details={
+            "deleted": count,
+            "up_to_id": last.id,
+            "anchor": last.hash,
+            "older_than_days": older_than_days,
+        },
+    )
     return count
 
 
@@ -202,9 +209,13 @@ class AuditFilters:
 
     @classmethod
     def from_args(cls, args: Any) -> AuditFilters:
-        f = cls(actor=_arg(args, "actor", 254), action=_arg(args, "action", 60),
-                object_type=_arg(args, "object_type", 30), outcome=_arg(args, "outcome", 20),
-                ip=_arg(args, "ip", 45))
+        f = cls(
+            actor=_arg(args, "actor", 254),
+            action=_arg(args, "action", 60),
+            object_type=_arg(args, "object_type", 30),
+            outcome=_arg(args, "outcome", 20),
+            ip=_arg(args, "ip", 45),
+        )
         raw_id = _arg(args, "object_id", 10)
         if raw_id:
             if raw_id.isdigit():
@@ -221,11 +232,16 @@ class AuditFilters:
         return f
 
     def as_args(self) -> dict[str, str]:
-        out = {"actor": self.actor, "action": self.action, "object_type": self.object_type,
-               "outcome": self.outcome, "ip": self.ip,
-               "object_id": str(self.object_id) if self.object_id is not None else "",
-               "date_from": self.date_from.isoformat() if self.date_from else "",
-               "date_to": self.date_to.isoformat() if self.date_to else ""}
+        out = {
+            "actor": self.actor,
+            "action": self.action,
+            "object_type": self.object_type,
+            "outcome": self.outcome,
+            "ip": self.ip,
+            "object_id": str(self.object_id) if self.object_id is not None else "",
+            "date_from": self.date_from.isoformat() if self.date_from else "",
+            "date_to": self.date_to.isoformat() if self.date_to else "",
+        }
         return {k: v for k, v in out.items() if v}
 
 
@@ -245,8 +261,11 @@ def search_select(f: AuditFilters) -> Select:
     """Parameterised query for the filters (LIKE wildcards in the input are escaped)."""
     q = select(AuditEvent)
     if f.actor:
-        q = q.where(func.lower(AuditEvent.actor_email).like(
-            f"%{_escape_like(f.actor.lower())}%", escape="\\"))
+        q = q.where(
+            func.lower(AuditEvent.actor_email).like(
+                f"%{_escape_like(f.actor.lower())}%", escape="\\"
+            )
+        )
     if f.action:
         q = q.where(AuditEvent.action.like(f"{_escape_like(f.action)}%", escape="\\"))
     if f.object_type:
@@ -266,9 +285,13 @@ def search_select(f: AuditFilters) -> Select:
 
 
 def distinct_values(column: Any) -> list[str]:
-    return [v for v in db.session.execute(
-        select(column).distinct().where(column.is_not(None)).order_by(column)
-    ).scalars() if v]
+    return [
+        v
+        for v in db.session.execute(
+            select(column).distinct().where(column.is_not(None)).order_by(column)
+        ).scalars()
+        if v
+    ]
 
 
 def record_many(rows: list[dict[str, Any]], *, actor: Any = None) -> None:
@@ -286,21 +309,29 @@ def record_many(rows: list[dict[str, Any]], *, actor: Any = None) -> None:
     batch: list[dict[str, Any]] = []
     for row in rows:
         event = AuditEvent(
-            created_at=now, actor_id=actor.id if actor_ok else None,
+            created_at=now,
+            actor_id=actor.id if actor_ok else None,
             actor_email=actor.email if actor_ok else None,
             actor_org_id=actor.organization_id if actor_ok else None,
-            actor_role=str(actor.role) if actor_ok else None, ip=ip, request_id=request_id,
-            action=row["action"], object_type=row.get("object_type"),
-            object_id=row.get("object_id"), from_state=row.get("from_state"),
-            to_state=row.get("to_state"), reason=_clean(row.get("reason")),
+            actor_role=str(actor.role) if actor_ok else None,
+            ip=ip,
+            request_id=request_id,
+            action=row["action"],
+            object_type=row.get("object_type"),
+            object_id=row.get("object_id"),
+            from_state=row.get("from_state"),
+            to_state=row.get("to_state"),
+            reason=_clean(row.get("reason")),
             outcome=row.get("outcome", "success"),
             details=_details(row.get("details")),
             prev_hash=prev,
         )
         event.hash = event.compute_hash()
         prev = event.hash
-        batch.append({c: getattr(event, c) for c in AuditEvent.HASHED_FIELDS}
-                     | {"prev_hash": event.prev_hash, "hash": event.hash})
+        batch.append(
+            {c: getattr(event, c) for c in AuditEvent.HASHED_FIELDS}
+            | {"prev_hash": event.prev_hash, "hash": event.hash}
+        )
         if len(batch) >= 5000:
             db.session.execute(AuditEvent.__table__.insert(), batch)
             batch = []

@@ -32,11 +32,22 @@ bp = Blueprint("audit", __name__, url_prefix="/bureau/audit")
 register_nav("审计日志", "audit.index", Role.bureau.value)
 
 COLUMNS = (
-    ("id", "序号"), ("created_at", "时间（北京时间）"), ("actor_email", "操作人"),
-    ("actor_role", "角色"), ("actor_org_id", "单位编号"), ("ip", "来源 IP"),
-    ("action", "事件"), ("object_type", "对象类型"), ("object_id", "对象编号"),
-    ("from_state", "原状态"), ("to_state", "新状态"), ("outcome", "结果"),
-    ("reason", "理由"), ("details", "详情"), ("request_id", "请求编号"), ("hash", "哈希"),
+    ("id", "序号"),
+    ("created_at", "时间（北京时间）"),
+    ("actor_email", "操作人"),
+    ("actor_role", "角色"),
+    ("actor_org_id", "单位编号"),
+    ("ip", "来源 IP"),
+    ("action", "事件"),
+    ("object_type", "对象类型"),
+    ("object_id", "对象编号"),
+    ("from_state", "原状态"),
+    ("to_state", "新状态"),
+    ("outcome", "结果"),
+    ("reason", "理由"),
+    ("details", "详情"),
+    ("request_id", "请求编号"),
+    ("hash", "哈希"),
 )
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -53,12 +64,13 @@ def index():
     page = int_arg(request.args, "page", 1)
     query = search_select(f)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = db.session.execute(
-        query.limit(per_page).offset((page - 1) * per_page)
-    ).scalars().all()
+    items = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).scalars().all()
     return render_template(
-        "audit/index.html", page=Page(items, total or 0, page, per_page), filters=f,
-        args=f.as_args(), actions=distinct_values(AuditEvent.action),
+        "audit/index.html",
+        page=Page(items, total or 0, page, per_page),
+        filters=f,
+        args=f.as_args(),
+        actions=distinct_values(AuditEvent.action),
         object_types=distinct_values(AuditEvent.object_type),
         outcomes=distinct_values(AuditEvent.outcome),
     )
@@ -86,17 +98,25 @@ def _rows(f: AuditFilters) -> Iterable[list[object]]:
 
 def _audit_export(kind: str, f: AuditFilters) -> None:
     # Taking the log out is itself an audit event (in the same transaction as the read).
-    record("audit.export", actor=current_user, object_type="audit_log",
-           details={"format": kind, "filters": f.as_args()})
+    record(
+        "audit.export",
+        actor=current_user,
+        object_type="audit_log",
+        details={"format": kind, "filters": f.as_args()},
+    )
     db.session.commit()
 
 
 def _download(data: bytes, mimetype: str, ext: str) -> Response:
     name = f"审计日志_{local(utcnow()).strftime('%Y%m%d_%H%M')}.{ext}"
-    return Response(data, mimetype=mimetype, headers={
-        "Content-Disposition": f"attachment; filename=audit.{ext}; "
-                               f"filename*=UTF-8''{quote(name)}",
-    })
+    return Response(
+        data,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f"attachment; filename=audit.{ext}; "
+            f"filename*=UTF-8''{quote(name)}",
+        },
+    )
 
 
 @bp.get("/export.csv")
@@ -124,6 +144,6 @@ def export_xlsx():
     out = io.BytesIO()
     wb.save(out)
     _audit_export("xlsx", f)
-    return _download(out.getvalue(),
-                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
-
+    return _download(
+        out.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"
+    )

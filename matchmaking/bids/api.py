@@ -40,10 +40,17 @@ def bid_json(bid: Bid) -> dict[str, Any]:
     """Everything about a bid; only ever sent to those who may see it (Bid.can_view)."""
     return {
         "id": bid.id,
-        "need": {"id": bid.need_id, "ref": bid.need.ref, "title": bid.need.title,
-                 "status": bid.need.effective_status.value},
-        "organization": {"id": bid.organization_id, "name": bid.organization.name,
-                         "kind": bid.organization.kind.value},
+        "need": {
+            "id": bid.need_id,
+            "ref": bid.need.ref,
+            "title": bid.need.title,
+            "status": bid.need.effective_status.value,
+        },
+        "organization": {
+            "id": bid.organization_id,
+            "name": bid.organization.name,
+            "kind": bid.organization.kind.value,
+        },
         "status": bid.status.value,
         "status_label": bid.status.label,
         "approach": bid.approach,
@@ -53,7 +60,8 @@ def bid_json(bid: Bid) -> dict[str, Any]:
         "price_wan": _num(bid.price_wan),
         "prior_results": bid.prior_results,
         "attachment": {"name": bid.attachment_name, "size": bid.attachment_size}
-        if bid.attachment_key else None,
+        if bid.attachment_key
+        else None,
         "decline_reason": bid.decline_reason,
         "created_at": _iso(bid.created_at),
         "updated_at": _iso(bid.updated_at),
@@ -63,12 +71,22 @@ def bid_json(bid: Bid) -> dict[str, Any]:
 
 
 def question_json(question: Question, viewer: User | None) -> dict[str, Any]:
-    out = {"id": question.id, "body": question.body, "answer": question.answer,
-           "asked_at": _iso(question.created_at), "answered_at": _iso(question.answered_at)}
+    out = {
+        "id": question.id,
+        "body": question.body,
+        "answer": question.answer,
+        "asked_at": _iso(question.created_at),
+        "answered_at": _iso(question.answered_at),
+    }
     # The asker is shown only to its own organization, the need's enterprise and the bureau.
-    if viewer is not None and viewer.is_authenticated and (
-        viewer.organization_id == question.organization_id
-        or question.need.is_owned_by(viewer) or viewer.is_bureau
+    if (
+        viewer is not None
+        and viewer.is_authenticated
+        and (
+            viewer.organization_id == question.organization_id
+            or question.need.is_owned_by(viewer)
+            or viewer.is_bureau
+        )
     ):
         out["organization"] = question.organization.name
     return out
@@ -146,14 +164,20 @@ def _need_or_404(need_id: int) -> Need:
 
 # --- solvers --------------------------------------------------------------------------------
 
+
 @api_bp.get("/bids")
 @roles(Role.solver)
 def my_bids():
-    bids = db.session.execute(
-        select(Bid).where(Bid.organization_id == current_user.organization_id)
-        .options(joinedload(Bid.need), joinedload(Bid.organization))
-        .order_by(Bid.created_at.desc(), Bid.id.desc())
-    ).scalars().all()
+    bids = (
+        db.session.execute(
+            select(Bid)
+            .where(Bid.organization_id == current_user.organization_id)
+            .options(joinedload(Bid.need), joinedload(Bid.organization))
+            .order_by(Bid.created_at.desc(), Bid.id.desc())
+        )
+        .scalars()
+        .all()
+    )
     return jsonify(total=len(bids), items=[bid_json(b) for b in bids])
 
 
@@ -195,13 +219,15 @@ def update(bid_id: int):
 def withdraw(bid_id: int):
     bid = _bid_or_404(bid_id)
     data = request.get_json(silent=True) or {}
-    services.withdraw_bid(bid, current_user, _text(data, "reason") if isinstance(data, dict)
-                          else "")
+    services.withdraw_bid(
+        bid, current_user, _text(data, "reason") if isinstance(data, dict) else ""
+    )
     db.session.commit()
     return jsonify(bid_json(bid))
 
 
 # --- enterprises --------------------------------------------------------------------------------
+
 
 @api_bp.get("/needs/<int:need_id>/bids")
 @roles(Role.enterprise, Role.bureau)
@@ -245,13 +271,13 @@ def accept(bid_id: int):
 def decline(bid_id: int):
     bid = _own_bid(bid_id)
     data = request.get_json(silent=True) or {}
-    services.decline_bid(bid, current_user, _text(data, "reason") if isinstance(data, dict)
-                         else "")
+    services.decline_bid(bid, current_user, _text(data, "reason") if isinstance(data, dict) else "")
     db.session.commit()
     return jsonify(bid_json(bid))
 
 
 # --- questions ----------------------------------------------------------------------------------
+
 
 @api_bp.get("/needs/<int:need_id>/questions")
 @public
@@ -259,16 +285,17 @@ def questions(need_id: int):
     """Public: the number of bids and the answered questions (without the asker)."""
     need = _need_or_404(need_id)
     viewer = current_user if current_user.is_authenticated else None
-    return jsonify(bid_count=services.bid_count(need),
-                   items=[question_json(q, viewer) for q in services.questions_for(need, viewer)])
+    return jsonify(
+        bid_count=services.bid_count(need),
+        items=[question_json(q, viewer) for q in services.questions_for(need, viewer)],
+    )
 
 
 @api_bp.post("/needs/<int:need_id>/questions")
 @roles(Role.solver)
 def ask(need_id: int):
     need = _need_or_404(need_id)
-    question = services.ask_question(need, current_user, _text(_payload(), "body",
-                                                                 required=True))
+    question = services.ask_question(need, current_user, _text(_payload(), "body", required=True))
     db.session.commit()
     return jsonify(question_json(question, current_user)), 201
 
@@ -279,7 +306,6 @@ def answer(question_id: int):
     question = db.session.get(Question, question_id)
     if question is None or not question.can_view(current_user):
         return error("not_found", "问题不存在", 404)
-    services.answer_question(question, current_user, _text(_payload(), "answer",
-                                                           required=True))
+    services.answer_question(question, current_user, _text(_payload(), "answer", required=True))
     db.session.commit()
     return jsonify(question_json(question, current_user))

@@ -32,24 +32,37 @@ def parse_wan(raw: str | None) -> Decimal:
 
 
 class BidForm(BaseForm):
-    approach = TextAreaField("技术方案", validators=[DataRequired("请填写技术方案"),
-                                                 _len(10000, "技术方案")],
-                             description="技术路线、关键方法、可行性与验收方式")
-    team_lead = StringField("项目负责人", validators=[DataRequired("请填写项目负责人"),
-                                                  _len(50, "项目负责人")])
-    team_members = TextAreaField("团队成员", validators=[Optional(), _len(3000, "团队成员")],
-                                 description="姓名、职称、分工，每行一人")
+    approach = TextAreaField(
+        "技术方案",
+        validators=[DataRequired("请填写技术方案"), _len(10000, "技术方案")],
+        description="技术路线、关键方法、可行性与验收方式",
+    )
+    team_lead = StringField(
+        "项目负责人", validators=[DataRequired("请填写项目负责人"), _len(50, "项目负责人")]
+    )
+    team_members = TextAreaField(
+        "团队成员",
+        validators=[Optional(), _len(3000, "团队成员")],
+        description="姓名、职称、分工，每行一人",
+    )
     duration_months = IntegerField(
         "预计周期（月）",
-        validators=[DataRequired("请填写预计周期（整数月）"),
-                    NumberRange(1, 120, "预计周期须为 1–120 个月")])
+        validators=[
+            DataRequired("请填写预计周期（整数月）"),
+            NumberRange(1, 120, "预计周期须为 1–120 个月"),
+        ],
+    )
     price_negotiable = BooleanField("报价面议")
     price_wan = StringField("报价（万元）", validators=[Optional()])
-    prior_results = TextAreaField("相关成果", validators=[Optional(), _len(5000, "相关成果")],
-                                  description="已有的专利、论文、项目或应用案例")
+    prior_results = TextAreaField(
+        "相关成果",
+        validators=[Optional(), _len(5000, "相关成果")],
+        description="已有的专利、论文、项目或应用案例",
+    )
     attachment = FileField(
         "附件（PDF，可选）",
-        description="仅限 PDF 文件，不超过 10 MB；仅本单位、发榜企业和科技局可见")
+        description="仅限 PDF 文件，不超过 10 MB；仅本单位、发榜企业和科技局可见",
+    )
 
     def validate_price_wan(self, field: StringField) -> None:
         if self.price_negotiable.data:

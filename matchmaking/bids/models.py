@@ -33,8 +33,13 @@ class BidStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"submitted": "已提交", "shortlisted": "入围", "accepted": "已选中",
-                "declined": "未选中", "withdrawn": "已撤回"}[self.value]
+        return {
+            "submitted": "已提交",
+            "shortlisted": "入围",
+            "accepted": "已选中",
+            "declined": "未选中",
+            "withdrawn": "已撤回",
+        }[self.value]
 
 
 # A bid is "live" while it can still become or is the chosen one.
@@ -50,17 +55,21 @@ class Bid(db.Model):
         # One live bid per solver organization per need, enforced by the database.
         # For the dashboard (migration 0004): "has a bid" and "first bid" per need.
         Index("ix_bids_stats_need_status_created", "need_id", "status", "created_at"),
-        Index("uq_bids_live_per_org", "need_id", "organization_id", unique=True,
-              sqlite_where=text(_LIVE_SQL), postgresql_where=text(_LIVE_SQL)),
-        CheckConstraint("duration_months > 0 AND duration_months <= 120",
-                        name="duration_range"),
+        Index(
+            "uq_bids_live_per_org",
+            "need_id",
+            "organization_id",
+            unique=True,
+            sqlite_where=text(_LIVE_SQL),
+            postgresql_where=text(_LIVE_SQL),
+        ),
+        CheckConstraint("duration_months > 0 AND duration_months <= 120", name="duration_range"),
         CheckConstraint("price_wan IS NULL OR price_wan >= 0", name="price_nonneg"),
-        CheckConstraint("status <> 'declined' OR decided_at IS NOT NULL",
-                        name="declined_has_time"),
-        CheckConstraint("status <> 'accepted' OR decided_at IS NOT NULL",
-                        name="accepted_has_time"),
-        CheckConstraint("status <> 'withdrawn' OR withdrawn_at IS NOT NULL",
-                        name="withdrawn_has_time"),
+        CheckConstraint("status <> 'declined' OR decided_at IS NOT NULL", name="declined_has_time"),
+        CheckConstraint("status <> 'accepted' OR decided_at IS NOT NULL", name="accepted_has_time"),
+        CheckConstraint(
+            "status <> 'withdrawn' OR withdrawn_at IS NOT NULL", name="withdrawn_has_time"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,8 +85,9 @@ class Bid(db.Model):
     attachment_name: Mapped[str | None] = mapped_column(String(200))  # the uploader's name
     attachment_key: Mapped[str | None] = mapped_column(String(64))  # random stored name
     attachment_size: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[BidStatus] = mapped_column(_enum(BidStatus, "bid_status"),
-                                              default=BidStatus.submitted)
+    status: Mapped[BidStatus] = mapped_column(
+        _enum(BidStatus, "bid_status"), default=BidStatus.submitted
+    )
     decline_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -105,18 +115,21 @@ class Bid(db.Model):
 
     # -- object permissions (deny by default), used by views and templates alike
     def is_authored_by(self, user: User | None) -> bool:
-        return bool(user and user.is_authenticated and user.is_solver
-                    and user.organization_id == self.organization_id)
+        return bool(
+            user
+            and user.is_authenticated
+            and user.is_solver
+            and user.organization_id == self.organization_id
+        )
 
     def can_view(self, user: User | None) -> bool:
         """Only the author organization, the need's enterprise and the bureau see a bid."""
         if not (user and user.is_authenticated):
             return False
-        return (self.is_authored_by(user) or self.need.is_owned_by(user) or user.is_bureau)
+        return self.is_authored_by(user) or self.need.is_owned_by(user) or user.is_bureau
 
     def can_edit(self, user: User | None) -> bool:
-        return (self.is_authored_by(user) and self.is_pending
-                and self.need.is_open_for_bids)
+        return self.is_authored_by(user) and self.is_pending and self.need.is_open_for_bids
 
     def can_withdraw(self, user: User | None) -> bool:
         return self.is_authored_by(user) and self.is_pending
@@ -154,8 +167,11 @@ class Question(db.Model):
             return True
         if not (user and user.is_authenticated):
             return False
-        return (user.organization_id == self.organization_id or self.need.is_owned_by(user)
-                or user.is_bureau)
+        return (
+            user.organization_id == self.organization_id
+            or self.need.is_owned_by(user)
+            or user.is_bureau
+        )
 
     def can_answer(self, user: User | None) -> bool:
         return self.need.is_owned_by(user) and not self.is_answered

@@ -79,16 +79,20 @@ def _check_data(data: BidData) -> None:
     if not isinstance(data.duration_months, int) or not 1 <= data.duration_months <= 120:
         raise ValidationFailed("预计周期须为 1–120 个月", code="bad_duration")
     if data.price_wan is not None and (
-        not data.price_wan.is_finite() or data.price_wan < 0 or data.price_wan > MAX_PRICE_WAN
+        not data.price_wan.is_finite()
+        or data.price_wan < 0
+        or data.price_wan > MAX_PRICE_WAN
         or data.price_wan != data.price_wan.quantize(Decimal("0.01"))
     ):
-        raise ValidationFailed("报价须为 0–1,000,000 万元之间的数字，最多两位小数",
-                               code="bad_price")
+        raise ValidationFailed(
+            "报价须为 0–1,000,000 万元之间的数字，最多两位小数", code="bad_price"
+        )
 
 
 def _require_solver(actor: User) -> None:
-    if not (actor and actor.is_authenticated and actor.is_solver
-            and actor.organization.kind.is_solver):
+    if not (
+        actor and actor.is_authenticated and actor.is_solver and actor.organization.kind.is_solver
+    ):
         raise PermissionDenied("只有高校、科研院所用户可以揭榜", code="not_solver")
     if not actor.organization.is_verified:
         raise PermissionDenied("本单位尚未通过科技局认证，暂不能揭榜", code="org_unverified")
@@ -99,8 +103,9 @@ def _require_open(need: Need) -> None:
     if need.status is not NeedStatus.published:
         if need.status is NeedStatus.closed:
             raise IllegalTransition("该需求已过揭榜截止日期，不再接受申报", code="deadline_passed")
-        raise IllegalTransition(f"{need.status.label}状态的需求不接受揭榜申报",
-                                code="need_not_open")
+        raise IllegalTransition(
+            f"{need.status.label}状态的需求不接受揭榜申报", code="need_not_open"
+        )
 
 
 def _require_need_owner(bid_or_need: Bid | Need, actor: User) -> Need:
@@ -111,22 +116,32 @@ def _require_need_owner(bid_or_need: Bid | Need, actor: User) -> Need:
 
 
 def live_bid_of(need: Need, organization_id: int) -> Bid | None:
-    return db.session.execute(
-        select(Bid).where(Bid.need_id == need.id, Bid.organization_id == organization_id,
-                          Bid.status.in_(LIVE_BID_STATUSES))
-    ).scalars().first()
+    return (
+        db.session.execute(
+            select(Bid).where(
+                Bid.need_id == need.id,
+                Bid.organization_id == organization_id,
+                Bid.status.in_(LIVE_BID_STATUSES),
+            )
+        )
+        .scalars()
+        .first()
+    )
 
 
-def submit_bid(need: Need, actor: User, data: BidData,
-               attachment: Attachment | None = None) -> Bid:
+def submit_bid(need: Need, actor: User, data: BidData, attachment: Attachment | None = None) -> Bid:
     """A new bid of the actor's organization; DuplicateBid if it already has a live one."""
     _require_solver(actor)
     _require_open(need)
     _check_data(data)
     if live_bid_of(need, actor.organization_id) is not None:
         raise DuplicateBid("本单位已对该需求提交过揭榜申报，请修改已有的申报")
-    bid = Bid(need_id=need.id, organization_id=actor.organization_id, created_by_id=actor.id,
-              status=BidStatus.submitted)
+    bid = Bid(
+        need_id=need.id,
+        organization_id=actor.organization_id,
+        created_by_id=actor.id,
+        status=BidStatus.submitted,
+    )
     for f in fields(BidData):
         setattr(bid, f.name, getattr(data, f.name))
     _set_attachment(bid, attachment)
@@ -138,8 +153,13 @@ def submit_bid(need: Need, actor: User, data: BidData,
             db.session.flush([bid])
     except IntegrityError:
         raise DuplicateBid("本单位已对该需求提交过揭榜申报，请修改已有的申报") from None
-    record("bid.submit", actor=actor, obj=bid, to_state=bid.status,
-           details={"need": need.ref, "has_attachment": attachment is not None})
+    record(
+        "bid.submit",
+        actor=actor,
+        obj=bid,
+        to_state=bid.status,
+        details={"need": need.ref, "has_attachment": attachment is not None},
+    )
     return bid
 
 
@@ -149,12 +169,16 @@ def _set_attachment(bid: Bid, attachment: Attachment | None) -> str | None:
         return None
     old = bid.attachment_key
     bid.attachment_name, bid.attachment_key, bid.attachment_size = (
-        attachment.name, attachment.key, attachment.size)
+        attachment.name,
+        attachment.key,
+        attachment.size,
+    )
     return old
 
 
-def update_bid(bid: Bid, actor: User, data: BidData,
-               attachment: Attachment | None = None) -> tuple[list[str], str | None]:
+def update_bid(
+    bid: Bid, actor: User, data: BidData, attachment: Attachment | None = None
+) -> tuple[list[str], str | None]:
     """Edit a pending bid before the deadline. Returns (changed fields, replaced file key)."""
     if not bid.is_authored_by(actor):
         raise PermissionDenied("只有申报单位可以修改揭榜申报")
@@ -171,8 +195,14 @@ def update_bid(bid: Bid, actor: User, data: BidData,
         changed.append("attachment")
     if changed:
         bid.updated_at = utcnow()
-        record("bid.update", actor=actor, obj=bid, from_state=bid.status, to_state=bid.status,
-               details={"fields": changed})
+        record(
+            "bid.update",
+            actor=actor,
+            obj=bid,
+            from_state=bid.status,
+            to_state=bid.status,
+            details={"fields": changed},
+        )
     return changed, replaced
 
 
@@ -184,15 +214,22 @@ def withdraw_bid(bid: Bid, actor: User, reason: str = "") -> None:
     before = bid.status
     bid.status = BidStatus.withdrawn
     bid.withdrawn_at = utcnow()
-    record("bid.withdraw", actor=actor, obj=bid, from_state=before, to_state=bid.status,
-           reason=(reason or "").strip() or None)
+    record(
+        "bid.withdraw",
+        actor=actor,
+        obj=bid,
+        from_state=before,
+        to_state=bid.status,
+        reason=(reason or "").strip() or None,
+    )
 
 
 def _require_selectable(need: Need) -> None:
     ensure_current(need)
     if need.status not in SELECTABLE_NEED_STATUSES:
-        raise IllegalTransition(f"{need.status.label}状态的需求不能再选择揭榜方",
-                                code="need_not_selectable")
+        raise IllegalTransition(
+            f"{need.status.label}状态的需求不能再选择揭榜方", code="need_not_selectable"
+        )
 
 
 def shortlist_bid(bid: Bid, actor: User) -> None:
@@ -201,8 +238,9 @@ def shortlist_bid(bid: Bid, actor: User) -> None:
     if bid.status is not BidStatus.submitted:
         raise IllegalTransition(f"只能将“已提交”的申报列入入围（当前：{bid.status.label}）")
     bid.status = BidStatus.shortlisted
-    record("bid.shortlist", actor=actor, obj=bid, from_state=BidStatus.submitted,
-           to_state=bid.status)
+    record(
+        "bid.shortlist", actor=actor, obj=bid, from_state=BidStatus.submitted, to_state=bid.status
+    )
 
 
 def accept_bid(bid: Bid, actor: User) -> Match:
@@ -215,14 +253,30 @@ def accept_bid(bid: Bid, actor: User) -> Match:
     now = utcnow()
     bid.status = BidStatus.accepted
     bid.decided_at = now
-    match = Match(need_id=need.id, bid_id=bid.id, solver_org_id=bid.organization_id,
-                  status=MatchStatus.negotiating, accepted_at=now)
+    match = Match(
+        need_id=need.id,
+        bid_id=bid.id,
+        solver_org_id=bid.organization_id,
+        status=MatchStatus.negotiating,
+        accepted_at=now,
+    )
     db.session.add(match)
     db.session.flush([match])
-    record("bid.accept", actor=actor, obj=bid, from_state=before, to_state=bid.status,
-           details={"match": match.id})
-    record("match.open", actor=actor, obj=match, to_state=match.status,
-           details={"need": need.ref, "bid": bid.id})
+    record(
+        "bid.accept",
+        actor=actor,
+        obj=bid,
+        from_state=before,
+        to_state=bid.status,
+        details={"match": match.id},
+    )
+    record(
+        "match.open",
+        actor=actor,
+        obj=match,
+        to_state=match.status,
+        details={"need": need.ref, "bid": bid.id},
+    )
     return match
 
 
@@ -237,17 +291,28 @@ def decline_bid(bid: Bid, actor: User, reason: str = "") -> None:
     bid.status = BidStatus.declined
     bid.decided_at = utcnow()
     bid.decline_reason = reason or None
-    record("bid.decline", actor=actor, obj=bid, from_state=before, to_state=bid.status,
-           reason=reason or None)
+    record(
+        "bid.decline",
+        actor=actor,
+        obj=bid,
+        from_state=before,
+        to_state=bid.status,
+        reason=reason or None,
+    )
 
 
 def decline_other_bids(need: Need, actor: User, reason: str = "") -> int:
     """Decline every bid on the need still waiting for a decision; returns how many."""
     _require_need_owner(need, actor)
-    pending = db.session.execute(
-        select(Bid).where(Bid.need_id == need.id, Bid.status.in_(PENDING_BID_STATUSES))
-        .order_by(Bid.id)
-    ).scalars().all()
+    pending = (
+        db.session.execute(
+            select(Bid)
+            .where(Bid.need_id == need.id, Bid.status.in_(PENDING_BID_STATUSES))
+            .order_by(Bid.id)
+        )
+        .scalars()
+        .all()
+    )
     for bid in pending:
         decline_bid(bid, actor, reason)
     return len(pending)
@@ -255,19 +320,23 @@ def decline_other_bids(need: Need, actor: User, reason: str = "") -> int:
 
 def decline_pending_on_lapse(need: Need) -> int:
     """When a need lapses (流榜), the bids still waiting are closed as not selected."""
-    pending = db.session.execute(
-        select(Bid).where(Bid.need_id == need.id, Bid.status.in_(PENDING_BID_STATUSES))
-    ).scalars().all()
+    pending = (
+        db.session.execute(
+            select(Bid).where(Bid.need_id == need.id, Bid.status.in_(PENDING_BID_STATUSES))
+        )
+        .scalars()
+        .all()
+    )
     now = utcnow()
     for bid in pending:
         before = bid.status
         bid.status, bid.decided_at, bid.decline_reason = BidStatus.declined, now, "需求已流榜"
-        record("bid.decline", obj=bid, from_state=before, to_state=bid.status,
-               reason="需求已流榜")
+        record("bid.decline", obj=bid, from_state=before, to_state=bid.status, reason="需求已流榜")
     return len(pending)
 
 
 # --- questions ---------------------------------------------------------------------------------
+
 
 def ask_question(need: Need, actor: User, body: str) -> Question:
     _require_solver(actor)
@@ -277,8 +346,9 @@ def ask_question(need: Need, actor: User, body: str) -> Question:
         raise ValidationFailed("请填写问题", code="question_required")
     if len(body) > 1000:
         raise ValidationFailed("问题最多 1000 字", code="question_too_long")
-    question = Question(need_id=need.id, organization_id=actor.organization_id,
-                        asked_by_id=actor.id, body=body)
+    question = Question(
+        need_id=need.id, organization_id=actor.organization_id, asked_by_id=actor.id, body=body
+    )
     db.session.add(question)
     db.session.flush([question])
     record("question.ask", actor=actor, obj=question, details={"need": need.ref})
@@ -303,11 +373,11 @@ def answer_question(question: Question, actor: User, answer: str) -> None:
 
 # --- reads -------------------------------------------------------------------------------------
 
+
 def bid_count(need: Need) -> int:
     """The number of bids other people may learn: every bid not withdrawn."""
     return db.session.execute(
-        select(func.count(Bid.id)).where(Bid.need_id == need.id,
-                                         Bid.status != BidStatus.withdrawn)
+        select(func.count(Bid.id)).where(Bid.need_id == need.id, Bid.status != BidStatus.withdrawn)
     ).scalar_one()
 
 
@@ -316,7 +386,8 @@ def bid_counts(need_ids: list[int]) -> dict[int, dict[str, int]]:
     if not need_ids:
         return {}
     rows = db.session.execute(
-        select(Bid.need_id, Bid.status, func.count(Bid.id)).where(Bid.need_id.in_(need_ids))
+        select(Bid.need_id, Bid.status, func.count(Bid.id))
+        .where(Bid.need_id.in_(need_ids))
         .group_by(Bid.need_id, Bid.status)
     ).all()
     out: dict[int, dict[str, int]] = {}
@@ -337,23 +408,39 @@ def bids_of_need(need: Need, *, include_withdrawn: bool = False) -> list[Bid]:
 
 
 def answered_questions(need: Need) -> list[Question]:
-    return list(db.session.execute(
-        select(Question).where(Question.need_id == need.id, Question.answer.is_not(None))
-        .order_by(Question.answered_at, Question.id)
-    ).scalars())
+    return list(
+        db.session.execute(
+            select(Question)
+            .where(Question.need_id == need.id, Question.answer.is_not(None))
+            .order_by(Question.answered_at, Question.id)
+        ).scalars()
+    )
 
 
 def questions_for(need: Need, user: User | None) -> list[Question]:
     """Every question on the need the user may see (answered ones are public)."""
     rows = db.session.execute(
-        select(Question).where(Question.need_id == need.id).order_by(Question.created_at,
-                                                                     Question.id)
+        select(Question)
+        .where(Question.need_id == need.id)
+        .order_by(Question.created_at, Question.id)
     ).scalars()
     return [q for q in rows if q.can_view(user)]
 
 
 __all__ = [
-    "Attachment", "BidData", "DuplicateBid", "accept_bid", "answer_question", "ask_question",
-    "bid_count", "bid_counts", "bids_of_need", "decline_bid", "decline_other_bids",
-    "shortlist_bid", "submit_bid", "update_bid", "withdraw_bid",
+    "Attachment",
+    "BidData",
+    "DuplicateBid",
+    "accept_bid",
+    "answer_question",
+    "ask_question",
+    "bid_count",
+    "bid_counts",
+    "bids_of_need",
+    "decline_bid",
+    "decline_other_bids",
+    "shortlist_bid",
+    "submit_bid",
+    "update_bid",
+    "withdraw_bid",
 ]

@@ -30,6 +30,7 @@ register_nav("我的揭榜", "bids.mine", Role.solver.value)
 
 # --- loading and checking -------------------------------------------------------------------
 
+
 def load_bid(bid_id: int) -> Bid:
     """404 unless the current user may see the bid (its existence is not revealed)."""
     bid = db.session.get(Bid, bid_id)
@@ -74,6 +75,7 @@ def _act(action, success: str, back: str, form=None):
 
 # --- the need page's bid panel (used by templates/needs/detail.html) --------------------------
 
+
 @bp.app_template_global()
 def need_bids_panel(need: Need) -> dict[str, Any]:
     """What the need page shows about bids and questions to the current user."""
@@ -92,9 +94,15 @@ def need_bids_panel(need: Need) -> dict[str, Any]:
         "is_solver": solver,
         "org_verified": bool(user.is_authenticated and user.organization.is_verified),
         "my_bid": my_bid,
-        "my_bids": list(db.session.execute(
-            select(Bid).where(Bid.need_id == need.id, Bid.organization_id == user.organization_id)
-            .order_by(Bid.created_at.desc())).scalars()) if solver else [],
+        "my_bids": list(
+            db.session.execute(
+                select(Bid)
+                .where(Bid.need_id == need.id, Bid.organization_id == user.organization_id)
+                .order_by(Bid.created_at.desc())
+            ).scalars()
+        )
+        if solver
+        else [],
         "question_form": QuestionForm(),
         "answer_form": AnswerForm(),
     }
@@ -106,6 +114,7 @@ def need_bid_counts(needs: list[Need]) -> dict[int, dict[str, int]]:
 
 
 # --- solvers: bidding -----------------------------------------------------------------------
+
 
 @bp.route("/needs/<int:need_id>/bids/new", methods=["GET", "POST"])
 @roles(Role.solver)
@@ -157,8 +166,7 @@ def edit(bid_id: int):
         attachment = None
         try:
             attachment = store_attachment(form.attachment)
-            changed, replaced = services.update_bid(bid, current_user, form.to_data(),
-                                                    attachment)
+            changed, replaced = services.update_bid(bid, current_user, form.to_data(), attachment)
         except DomainError as exc:
             db.session.rollback()
             uploads.delete(attachment.key if attachment else None)
@@ -166,8 +174,10 @@ def edit(bid_id: int):
         else:
             db.session.commit()
             uploads.delete(replaced)
-            flash("修改已保存。" if changed else "没有修改任何内容。",
-                  "success" if changed else "info")
+            flash(
+                "修改已保存。" if changed else "没有修改任何内容。",
+                "success" if changed else "info",
+            )
             return redirect(url_for("bids.detail", bid_id=bid.id))
     return render_template("bids/form.html", form=form, need=bid.need, bid=bid)
 
@@ -178,8 +188,11 @@ def withdraw(bid_id: int):
     bid = load_bid(bid_id)
     if not bid.is_authored_by(current_user):
         abort(403)
-    return _act(lambda f: services.withdraw_bid(bid, current_user), "揭榜申报已撤回。",
-                url_for("bids.detail", bid_id=bid.id))
+    return _act(
+        lambda f: services.withdraw_bid(bid, current_user),
+        "揭榜申报已撤回。",
+        url_for("bids.detail", bid_id=bid.id),
+    )
 
 
 @bp.get("/bids/<int:bid_id>")
@@ -187,8 +200,14 @@ def withdraw(bid_id: int):
 def detail(bid_id: int):
     bid = load_bid(bid_id)
     match = db.session.execute(select(Match).where(Match.bid_id == bid.id)).scalar_one_or_none()
-    return render_template("bids/detail.html", bid=bid, need=bid.need, match=match,
-                           form=EmptyForm(), decline_form=DeclineForm())
+    return render_template(
+        "bids/detail.html",
+        bid=bid,
+        need=bid.need,
+        match=match,
+        form=EmptyForm(),
+        decline_form=DeclineForm(),
+    )
 
 
 @bp.get("/bids/<int:bid_id>/attachment")
@@ -203,25 +222,43 @@ def attachment(bid_id: int):
 @bp.get("/my/bids")
 @roles(Role.solver)
 def mine():
-    bids = db.session.execute(
-        select(Bid).where(Bid.organization_id == current_user.organization_id)
-        .options(joinedload(Bid.need)).order_by(Bid.created_at.desc(), Bid.id.desc())
-    ).scalars().all()
-    matches = {m.bid_id: m for m in db.session.execute(
-        select(Match).where(Match.bid_id.in_([b.id for b in bids]))).scalars()} if bids else {}
+    bids = (
+        db.session.execute(
+            select(Bid)
+            .where(Bid.organization_id == current_user.organization_id)
+            .options(joinedload(Bid.need))
+            .order_by(Bid.created_at.desc(), Bid.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+    matches = (
+        {
+            m.bid_id: m
+            for m in db.session.execute(
+                select(Match).where(Match.bid_id.in_([b.id for b in bids]))
+            ).scalars()
+        }
+        if bids
+        else {}
+    )
     return render_template("bids/mine.html", bids=bids, matches=matches)
 
 
 # --- questions --------------------------------------------------------------------------------
+
 
 @bp.post("/needs/<int:need_id>/questions")
 @roles(Role.solver)
 def ask(need_id: int):
     need = load_need(need_id)
     form = QuestionForm()
-    return _act(lambda f: services.ask_question(need, current_user, f.body.data),
-                "问题已提交，企业答复后将公开显示（不显示提问单位）。",
-                url_for("board.detail", need_id=need.id) + "#questions", form=form)
+    return _act(
+        lambda f: services.ask_question(need, current_user, f.body.data),
+        "问题已提交，企业答复后将公开显示（不显示提问单位）。",
+        url_for("board.detail", need_id=need.id) + "#questions",
+        form=form,
+    )
 
 
 @bp.post("/questions/<int:question_id>/answer")
@@ -233,12 +270,16 @@ def answer(question_id: int):
     if not question.need.is_owned_by(current_user):
         abort(403)
     form = AnswerForm()
-    return _act(lambda f: services.answer_question(question, current_user, f.answer.data),
-                "答复已发布。", url_for("board.detail", need_id=question.need_id) + "#questions",
-                form=form)
+    return _act(
+        lambda f: services.answer_question(question, current_user, f.answer.data),
+        "答复已发布。",
+        url_for("board.detail", need_id=question.need_id) + "#questions",
+        form=form,
+    )
 
 
 # --- enterprises: comparing and choosing ------------------------------------------------------
+
 
 def _need_for_selection(need_id: int) -> Need:
     need = db.session.get(Need, need_id)
@@ -255,13 +296,22 @@ def compare(need_id: int):
     need = _need_for_selection(need_id)
     bids = services.bids_of_need(need)
     withdrawn = len(services.bids_of_need(need, include_withdrawn=True)) - len(bids)
-    matches = list(db.session.execute(
-        select(Match).where(Match.need_id == need.id).order_by(Match.accepted_at)
-    ).scalars())
-    return render_template("bids/compare.html", need=need, bids=bids, withdrawn=withdrawn,
-                           matches=matches, form=EmptyForm(), decline_form=DeclineForm(),
-                           pending=[b for b in bids if b.is_pending],
-                           live=[b for b in bids if b.status in LIVE_BID_STATUSES])
+    matches = list(
+        db.session.execute(
+            select(Match).where(Match.need_id == need.id).order_by(Match.accepted_at)
+        ).scalars()
+    )
+    return render_template(
+        "bids/compare.html",
+        need=need,
+        bids=bids,
+        withdrawn=withdrawn,
+        matches=matches,
+        form=EmptyForm(),
+        decline_form=DeclineForm(),
+        pending=[b for b in bids if b.is_pending],
+        live=[b for b in bids if b.status in LIVE_BID_STATUSES],
+    )
 
 
 def _own_bid(bid_id: int) -> Bid:
@@ -275,9 +325,11 @@ def _own_bid(bid_id: int) -> Bid:
 @roles(Role.enterprise)
 def shortlist(bid_id: int):
     bid = _own_bid(bid_id)
-    return _act(lambda f: services.shortlist_bid(bid, current_user),
-                f"已将{bid.organization.name}的申报列入入围。",
-                url_for("bids.compare", need_id=bid.need_id))
+    return _act(
+        lambda f: services.shortlist_bid(bid, current_user),
+        f"已将{bid.organization.name}的申报列入入围。",
+        url_for("bids.compare", need_id=bid.need_id),
+    )
 
 
 @bp.post("/bids/<int:bid_id>/accept")
@@ -289,17 +341,23 @@ def accept(bid_id: int):
         match = services.accept_bid(bid, current_user)
         return redirect(url_for("matches.detail", match_id=match.id))
 
-    return _act(run, f"已选中{bid.organization.name}的申报，对接记录已建立，请在签约后登记合同。",
-                url_for("bids.compare", need_id=bid.need_id))
+    return _act(
+        run,
+        f"已选中{bid.organization.name}的申报，对接记录已建立，请在签约后登记合同。",
+        url_for("bids.compare", need_id=bid.need_id),
+    )
 
 
 @bp.post("/bids/<int:bid_id>/decline")
 @roles(Role.enterprise)
 def decline(bid_id: int):
     bid = _own_bid(bid_id)
-    return _act(lambda f: services.decline_bid(bid, current_user, f.reason.data),
-                f"已将{bid.organization.name}的申报标记为未选中。",
-                url_for("bids.compare", need_id=bid.need_id), form=DeclineForm())
+    return _act(
+        lambda f: services.decline_bid(bid, current_user, f.reason.data),
+        f"已将{bid.organization.name}的申报标记为未选中。",
+        url_for("bids.compare", need_id=bid.need_id),
+        form=DeclineForm(),
+    )
 
 
 @bp.post("/my/needs/<int:need_id>/bids/decline-rest")
@@ -308,6 +366,9 @@ def decline_rest(need_id: int):
     need = _need_for_selection(need_id)
     if not need.is_owned_by(current_user):
         abort(403)
-    return _act(lambda f: services.decline_other_bids(need, current_user, f.reason.data),
-                "其余待定的申报均已标记为未选中。", url_for("bids.compare", need_id=need.id),
-                form=DeclineForm())
+    return _act(
+        lambda f: services.decline_other_bids(need, current_user, f.reason.data),
+        "其余待定的申报均已标记为未选中。",
+        url_for("bids.compare", need_id=need.id),
+        form=DeclineForm(),
+    )

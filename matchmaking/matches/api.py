@@ -38,16 +38,26 @@ def match_json(match: Match) -> dict[str, Any]:
         "id": match.id,
         "status": match.status.value,
         "status_label": match.status.label,
-        "need": {"id": need.id, "ref": need.ref, "title": need.title,
-                 "status": need.effective_status.value, "enterprise": need.organization.name,
-                 "industry": need.industry.name, "town": need.town.name if need.town else None},
+        "need": {
+            "id": need.id,
+            "ref": need.ref,
+            "title": need.title,
+            "status": need.effective_status.value,
+            "enterprise": need.organization.name,
+            "industry": need.industry.name,
+            "town": need.town.name if need.town else None,
+        },
         "bid_id": match.bid_id,
-        "solver": {"id": match.solver_org_id, "name": match.solver.name,
-                   "kind": match.solver.kind.value},
+        "solver": {
+            "id": match.solver_org_id,
+            "name": match.solver.name,
+            "kind": match.solver.kind.value,
+        },
         "accepted_at": _iso(match.accepted_at),
         "signed_on": _iso(match.signed_on),
         "contract_amount_wan": float(match.contract_amount_wan)
-        if match.contract_amount_wan is not None else None,
+        if match.contract_amount_wan is not None
+        else None,
         "contract_reg_no": match.contract_reg_no,
         "has_contract_file": bool(match.contract_file_key),
         "result_summary": match.result_summary,
@@ -58,8 +68,10 @@ def match_json(match: Match) -> dict[str, Any]:
         "confirmed_at": _iso(match.confirmed_at),
         "terminated_at": _iso(match.terminated_at),
         "termination_reason": match.termination_reason,
-        "milestones": [{"id": m.id, "occurred_on": _iso(m.occurred_on), "note": m.note}
-                       for m in match.milestones],
+        "milestones": [
+            {"id": m.id, "occurred_on": _iso(m.occurred_on), "note": m.note}
+            for m in match.milestones
+        ],
     }
 
 
@@ -88,9 +100,9 @@ def matches():
     page = int_arg(request.args, "page", 1)
     per_page = int_arg(request.args, "per_page", 20, hi=current_app.config["API_MAX_PER_PAGE"])
     items, total = services.page_of(
-        services.filtered(services.visible_matches(current_user), filters), page, per_page)
-    return jsonify(total=total, page=page, per_page=per_page,
-                   items=[match_json(m) for m in items])
+        services.filtered(services.visible_matches(current_user), filters), page, per_page
+    )
+    return jsonify(total=total, page=page, per_page=per_page, items=[match_json(m) for m in items])
 
 
 @api_bp.get("/matches/<int:match_id>")
@@ -113,12 +125,17 @@ def contract(match_id: int):
 def sign(match_id: int):
     match = _match_or_404(match_id)
     data = _payload()
-    services.sign_match(match, current_user, services.SignData(
-        signed_on=_date(data, "signed_on"),
-        contract_amount_wan=parse_amount(data.get("contract_amount_wan"),
-                                         "contract_amount_wan", allow_null=False),
-        contract_reg_no=_text(data, "contract_reg_no"),
-    ))
+    services.sign_match(
+        match,
+        current_user,
+        services.SignData(
+            signed_on=_date(data, "signed_on"),
+            contract_amount_wan=parse_amount(
+                data.get("contract_amount_wan"), "contract_amount_wan", allow_null=False
+            ),
+            contract_reg_no=_text(data, "contract_reg_no"),
+        ),
+    )
     db.session.commit()
     return jsonify(match_json(match))
 
@@ -128,8 +145,9 @@ def sign(match_id: int):
 def milestone(match_id: int):
     match = _match_or_404(match_id)
     data = _payload()
-    services.add_milestone(match, current_user, _date(data, "occurred_on"),
-                           _text(data, "note", required=True))
+    services.add_milestone(
+        match, current_user, _date(data, "occurred_on"), _text(data, "note", required=True)
+    )
     db.session.commit()
     return jsonify(match_json(match)), 201
 
@@ -139,8 +157,12 @@ def milestone(match_id: int):
 def conversion(match_id: int):
     match = _match_or_404(match_id)
     data = _payload()
-    services.record_conversion(match, current_user, _date(data, "completed_on"),
-                               _text(data, "result_summary", required=True))
+    services.record_conversion(
+        match,
+        current_user,
+        _date(data, "completed_on"),
+        _text(data, "result_summary", required=True),
+    )
     db.session.commit()
     return jsonify(match_json(match))
 

@@ -21,16 +21,22 @@ def import_command(path: str) -> None:
     except TabularError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None
-    finish_import(report.errors,
-                  f"导入完成：新增 {report.created} 条对接记录，更新 {report.updated} 条，"
-                  f"新建揭榜单位 {report.organizations_created} 家；"
-                  f"需求转为已对接 {report.needs_matched} 条，"
-                  f"转为已转化 {report.needs_converted} 条。")
+    finish_import(
+        report.errors,
+        f"导入完成：新增 {report.created} 条对接记录，更新 {report.updated} 条，"
+        f"新建揭榜单位 {report.organizations_created} 家；"
+        f"需求转为已对接 {report.needs_matched} 条，"
+        f"转为已转化 {report.needs_converted} 条。",
+    )
 
 
 @matches_cli.command("lapse")
-@click.option("--days", type=click.IntRange(min=0), default=None,
-              help="Days after the deadline without a live match (default LAPSE_AFTER_DAYS, 90).")
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Days after the deadline without a live match (default LAPSE_AFTER_DAYS, 90).",
+)
 @click.option("--dry-run", is_flag=True, help="Only list the needs that would lapse.")
 def lapse_command(days: int | None, dry_run: bool) -> None:
     """流榜: closed needs with no live match N days after their deadline (run daily)."""

@@ -38,14 +38,30 @@ from matchmaking.tabular import RowError, checked_rows, read_rows
 from matchmaking.timeutil import LOCAL_TZ, local, today, utcnow
 
 REQUIRED = ("need_ref", "solver", "solver_kind")
-KNOWN = (*REQUIRED, "accepted_at", "signed_at", "contract_amount_wan", "converted_at",
-         "terminated_at")
-KINDS = {"university": OrgKind.university, "高校": OrgKind.university,
-         "institute": OrgKind.institute, "科研院所": OrgKind.institute,
-         "研究院": OrgKind.institute}
-IMPORTABLE_NEED_STATUSES = frozenset({NeedStatus.published, NeedStatus.closed,
-                                      NeedStatus.matched, NeedStatus.converted,
-                                      NeedStatus.lapsed})
+KNOWN = (
+    *REQUIRED,
+    "accepted_at",
+    "signed_at",
+    "contract_amount_wan",
+    "converted_at",
+    "terminated_at",
+)
+KINDS = {
+    "university": OrgKind.university,
+    "高校": OrgKind.university,
+    "institute": OrgKind.institute,
+    "科研院所": OrgKind.institute,
+    "研究院": OrgKind.institute,
+}
+IMPORTABLE_NEED_STATUSES = frozenset(
+    {
+        NeedStatus.published,
+        NeedStatus.closed,
+        NeedStatus.matched,
+        NeedStatus.converted,
+        NeedStatus.lapsed,
+    }
+)
 
 
 @dataclass
@@ -91,10 +107,16 @@ def _at(day: date) -> datetime:
 
 
 def validate(rows: Iterable[tuple[int, dict[str, str]]]) -> tuple[list[MatchRow], list[RowError]]:
-    needs = {ref: (nid, status, published) for ref, nid, status, published in db.session.execute(
-        select(Need.ref, Need.id, Need.status, Need.first_published_at))}
-    orgs = {name: kind for name, kind in db.session.execute(
-        select(Organization.name, Organization.kind))}
+    needs = {
+        ref: (nid, status, published)
+        for ref, nid, status, published in db.session.execute(
+            select(Need.ref, Need.id, Need.status, Need.first_published_at)
+        )
+    }
+    orgs = {
+        name: kind
+        for name, kind in db.session.execute(select(Organization.name, Organization.kind))
+    }
     on = today()
     clean: list[MatchRow] = []
     errors: list[RowError] = []
@@ -154,8 +176,10 @@ def validate(rows: Iterable[tuple[int, dict[str, str]]]) -> tuple[list[MatchRow]
         if need is not None and need[2] is not None and (accepted or signed):
             published = local(need[2]).date()
             if (accepted or signed) < published:
-                fail("accepted_at" if accepted else "signed_at",
-                     f"早于需求发布日期 {published.isoformat()}")
+                fail(
+                    "accepted_at" if accepted else "signed_at",
+                    f"早于需求发布日期 {published.isoformat()}",
+                )
         amount: Decimal | None = None
         raw_amount = row.get("contract_amount_wan", "").replace(",", "")
         if raw_amount:
@@ -170,8 +194,9 @@ def validate(rows: Iterable[tuple[int, dict[str, str]]]) -> tuple[list[MatchRow]
         if bad:
             errors.extend(bad)
             continue
-        clean.append(MatchRow(line, need[0], solver, kind, accepted, signed, amount,
-                              converted, terminated))
+        clean.append(
+            MatchRow(line, need[0], solver, kind, accepted, signed, amount, converted, terminated)
+        )
     if not any_rows and not errors:
         errors.append(RowError(1, "-", "文件中没有数据行"))
     return clean, errors
@@ -179,18 +204,28 @@ def validate(rows: Iterable[tuple[int, dict[str, str]]]) -> tuple[list[MatchRow]
 
 def _solvers(rows: list[MatchRow], report: MatchImportReport) -> dict[str, int]:
     names = {r.solver for r in rows}
-    known = dict(db.session.execute(
-        select(Organization.name, Organization.id).where(Organization.name.in_(names))).all())
+    known = dict(
+        db.session.execute(
+            select(Organization.name, Organization.id).where(Organization.name.in_(names))
+        ).all()
+    )
     now = utcnow()
     for row in rows:
         if row.solver in known:
             continue
-        org = Organization(name=row.solver, kind=row.kind, status=OrgStatus.verified,
-                           verified_at=now, contact_name="", contact_phone="")
+        org = Organization(
+            name=row.solver,
+            kind=row.kind,
+            status=OrgStatus.verified,
+            verified_at=now,
+            contact_name="",
+            contact_phone="",
+        )
         db.session.add(org)
         db.session.flush([org])
-        record("organization.create", obj=org, to_state=org.status,
-               details={"via": "matches import"})
+        record(
+            "organization.create", obj=org, to_state=org.status, details={"via": "matches import"}
+        )
         known[row.solver] = org.id
         report.organizations_created += 1
     return known
@@ -208,8 +243,11 @@ def import_matches(path: str, *, actor: Any = None) -> MatchImportReport:
     for row in clean:
         solver_id = orgs[row.solver]
         match = db.session.execute(
-            select(Match).where(Match.need_id == row.need_id, Match.solver_org_id == solver_id,
-                                Match.bid_id.is_(None))
+            select(Match).where(
+                Match.need_id == row.need_id,
+                Match.solver_org_id == solver_id,
+                Match.bid_id.is_(None),
+            )
         ).scalar_one_or_none()
         before = match.status if match else None
         if match is None:
@@ -233,8 +271,14 @@ def import_matches(path: str, *, actor: Any = None) -> MatchImportReport:
         match.termination_reason = "历史记录导入" if row.terminated_on else None
         match.status = status
         db.session.flush([match])
-        record("match.import", actor=actor, obj=match, from_state=before, to_state=status,
-               details={"line": row.line, "path": path.rsplit("/", 1)[-1]})
+        record(
+            "match.import",
+            actor=actor,
+            obj=match,
+            from_state=before,
+            to_state=status,
+            details={"line": row.line, "path": path.rsplit("/", 1)[-1]},
+        )
         need = db.session.get(Need, row.need_id)
         if status is MatchStatus.converted:
             was_matched = need.status in (NeedStatus.matched, NeedStatus.converted)
@@ -243,8 +287,14 @@ def import_matches(path: str, *, actor: Any = None) -> MatchImportReport:
                 report.needs_matched += 0 if was_matched else 1
         elif row.signed_on and need_services.mark_matched(need, actor, match_id=match.id):
             report.needs_matched += 1
-    record("matches.import", actor=actor,
-           details={"path": path.rsplit("/", 1)[-1], "created": report.created,
-                    "updated": report.updated,
-                    "organizations_created": report.organizations_created})
+    record(
+        "matches.import",
+        actor=actor,
+        details={
+            "path": path.rsplit("/", 1)[-1],
+            "created": report.created,
+            "updated": report.updated,
+            "organizations_created": report.organizations_created,
+        },
+    )
     return report

@@ -24,8 +24,12 @@ class MatchStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"negotiating": "洽谈中", "signed": "已签约", "converted": "已转化",
-                "terminated": "已终止"}[self.value]
+        return {
+            "negotiating": "洽谈中",
+            "signed": "已签约",
+            "converted": "已转化",
+            "terminated": "已终止",
+        }[self.value]
 
 
 class Match(db.Model):
@@ -39,32 +43,44 @@ class Match(db.Model):
 
     __tablename__ = "matches"
     __table_args__ = (
-        CheckConstraint("status NOT IN ('signed', 'converted') OR signed_on IS NOT NULL",
-                        name="signed_has_date"),
+        CheckConstraint(
+            "status NOT IN ('signed', 'converted') OR signed_on IS NOT NULL", name="signed_has_date"
+        ),
         CheckConstraint(
             "status <> 'converted' OR (completed_on IS NOT NULL AND confirmed_at IS NOT NULL)",
             name="converted_is_confirmed",
         ),
-        CheckConstraint("status <> 'terminated' OR terminated_at IS NOT NULL",
-                        name="terminated_has_time"),
-        CheckConstraint("conversion_recorded_at IS NULL OR completed_on IS NOT NULL",
-                        name="recorded_conversion_has_date"),
-        CheckConstraint("contract_amount_wan IS NULL OR contract_amount_wan >= 0",
-                        name="amount_nonneg"),
+        CheckConstraint(
+            "status <> 'terminated' OR terminated_at IS NOT NULL", name="terminated_has_time"
+        ),
+        CheckConstraint(
+            "conversion_recorded_at IS NULL OR completed_on IS NOT NULL",
+            name="recorded_conversion_has_date",
+        ),
+        CheckConstraint(
+            "contract_amount_wan IS NULL OR contract_amount_wan >= 0", name="amount_nonneg"
+        ),
         Index("ix_matches_signed_on", "signed_on"),
         Index("ix_matches_status_completed_on", "status", "completed_on"),
         # For the dashboard (migration 0004): each need's first signing / conversion date.
         Index("ix_matches_stats_signed", "need_id", "signed_on", "status", "solver_org_id"),
-        Index("ix_matches_stats_completed", "need_id", "completed_on", "status",
-              "confirmed_at", "solver_org_id"),
+        Index(
+            "ix_matches_stats_completed",
+            "need_id",
+            "completed_on",
+            "status",
+            "confirmed_at",
+            "solver_org_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     need_id: Mapped[int] = mapped_column(ForeignKey("needs.id"), index=True)
     bid_id: Mapped[int | None] = mapped_column(ForeignKey("bids.id"), unique=True)  # None: history
     solver_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
-    status: Mapped[MatchStatus] = mapped_column(_enum(MatchStatus, "match_status"),
-                                                default=MatchStatus.negotiating)
+    status: Mapped[MatchStatus] = mapped_column(
+        _enum(MatchStatus, "match_status"), default=MatchStatus.negotiating
+    )
     accepted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     signed_on: Mapped[date | None] = mapped_column(Date)
     contract_amount_wan: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
@@ -111,7 +127,8 @@ class Match(db.Model):
         if not (user and user.is_authenticated):
             return False
         return self.need.is_owned_by(user) or (
-            user.is_solver and user.organization_id == self.solver_org_id)
+            user.is_solver and user.organization_id == self.solver_org_id
+        )
 
     def can_view(self, user: User | None) -> bool:
         return self.is_party(user) or bool(user and user.is_authenticated and user.is_bureau)
@@ -129,8 +146,7 @@ class Milestone(db.Model):
     __tablename__ = "milestones"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"),
-                                          index=True)
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
     occurred_on: Mapped[date] = mapped_column(Date)
     note: Mapped[str] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

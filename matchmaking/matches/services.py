@@ -75,8 +75,9 @@ def _first_day(match: Match) -> date | None:
     return local(published).date() if published else None
 
 
-def sign_match(match: Match, actor: User, data: SignData,
-               contract: Attachment | None = None) -> None:
+def sign_match(
+    match: Match, actor: User, data: SignData, contract: Attachment | None = None
+) -> None:
     """签约: negotiating → signed; the need becomes matched."""
     _require_manager(match, actor)
     if match.status is not MatchStatus.negotiating:
@@ -85,13 +86,20 @@ def sign_match(match: Match, actor: User, data: SignData,
         raise ValidationFailed("合同签订日期不能晚于今天", code="bad_signed_on")
     first = _first_day(match)
     if first and data.signed_on < first:
-        raise ValidationFailed(f"合同签订日期不能早于需求发布日期（{first.isoformat()}）",
-                               code="bad_signed_on")
+        raise ValidationFailed(
+            f"合同签订日期不能早于需求发布日期（{first.isoformat()}）", code="bad_signed_on"
+        )
     amount = data.contract_amount_wan
-    if amount is None or not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT_WAN \
-            or amount != amount.quantize(Decimal("0.01")):
-        raise ValidationFailed("合同金额须为 0–1,000,000 万元之间的数字，最多两位小数",
-                               code="bad_amount")
+    if (
+        amount is None
+        or not amount.is_finite()
+        or amount < 0
+        or amount > MAX_AMOUNT_WAN
+        or amount != amount.quantize(Decimal("0.01"))
+    ):
+        raise ValidationFailed(
+            "合同金额须为 0–1,000,000 万元之间的数字，最多两位小数", code="bad_amount"
+        )
     reg_no = (data.contract_reg_no or "").strip()
     if len(reg_no) > 60:
         raise ValidationFailed("技术合同登记号最多 60 个字符", code="bad_reg_no")
@@ -102,10 +110,19 @@ def sign_match(match: Match, actor: User, data: SignData,
     match.contract_reg_no = reg_no or None
     if contract is not None:
         match.contract_file_name, match.contract_file_key = contract.name, contract.key
-    record("match.sign", actor=actor, obj=match, from_state=MatchStatus.negotiating,
-           to_state=match.status,
-           details={"signed_on": data.signed_on, "amount_wan": amount,
-                    "reg_no": reg_no or None, "has_contract": contract is not None})
+    record(
+        "match.sign",
+        actor=actor,
+        obj=match,
+        from_state=MatchStatus.negotiating,
+        to_state=match.status,
+        details={
+            "signed_on": data.signed_on,
+            "amount_wan": amount,
+            "reg_no": reg_no or None,
+            "has_contract": contract is not None,
+        },
+    )
 
 
 def add_milestone(match: Match, actor: User, occurred_on: date, note: str) -> Milestone:
@@ -117,15 +134,22 @@ def add_milestone(match: Match, actor: User, occurred_on: date, note: str) -> Mi
         raise ValidationFailed("请填写进展说明", code="note_required")
     if len(note) > 2000:
         raise ValidationFailed("进展说明最多 2000 字", code="note_too_long")
-    if occurred_on is None or occurred_on.year < 2000 or occurred_on > today() + timedelta(
-            days=3660):
+    if (
+        occurred_on is None
+        or occurred_on.year < 2000
+        or occurred_on > today() + timedelta(days=3660)
+    ):
         raise ValidationFailed("请填写有效的日期", code="bad_date")
-    milestone = Milestone(match=match, occurred_on=occurred_on, note=note,
-                          created_by_id=actor.id)
+    milestone = Milestone(match=match, occurred_on=occurred_on, note=note, created_by_id=actor.id)
     db.session.add(milestone)
     db.session.flush([milestone])
-    record("match.milestone", actor=actor, obj=match, to_state=match.status,
-           details={"milestone": milestone.id, "occurred_on": occurred_on})
+    record(
+        "match.milestone",
+        actor=actor,
+        obj=match,
+        to_state=match.status,
+        details={"milestone": milestone.id, "occurred_on": occurred_on},
+    )
     return milestone
 
 
@@ -149,8 +173,14 @@ def record_conversion(match: Match, actor: User, completed_on: date, result_summ
     match.result_summary = summary
     match.conversion_recorded_at = utcnow()
     match.conversion_return_reason = None
-    record("match.record_conversion", actor=actor, obj=match, from_state=match.status,
-           to_state=match.status, details={"completed_on": completed_on})
+    record(
+        "match.record_conversion",
+        actor=actor,
+        obj=match,
+        from_state=match.status,
+        to_state=match.status,
+        details={"completed_on": completed_on},
+    )
 
 
 def confirm_conversion(match: Match, actor: User) -> None:
@@ -159,14 +189,21 @@ def confirm_conversion(match: Match, actor: User) -> None:
     if match.status is MatchStatus.converted:
         raise IllegalTransition("该转化已确认", code="already_confirmed")
     if not match.awaits_confirmation:
-        raise IllegalTransition("企业尚未登记转化结果，不能确认转化",
-                                code="conversion_not_recorded")
+        raise IllegalTransition(
+            "企业尚未登记转化结果，不能确认转化", code="conversion_not_recorded"
+        )
     match.status = MatchStatus.converted
     match.confirmed_at = utcnow()
     match.confirmed_by_id = actor.id
     need_services.mark_converted(match.need, actor, match_id=match.id)
-    record("match.confirm_conversion", actor=actor, obj=match, from_state=MatchStatus.signed,
-           to_state=match.status, details={"completed_on": match.completed_on})
+    record(
+        "match.confirm_conversion",
+        actor=actor,
+        obj=match,
+        from_state=MatchStatus.signed,
+        to_state=match.status,
+        details={"completed_on": match.completed_on},
+    )
 
 
 def return_conversion(match: Match, actor: User, reason: str) -> None:
@@ -179,8 +216,14 @@ def return_conversion(match: Match, actor: User, reason: str) -> None:
         raise ValidationFailed("退回须填写理由", code="reason_required")
     match.conversion_recorded_at = None
     match.conversion_return_reason = reason[:1000]
-    record("match.return_conversion", actor=actor, obj=match, from_state=match.status,
-           to_state=match.status, reason=reason)
+    record(
+        "match.return_conversion",
+        actor=actor,
+        obj=match,
+        from_state=match.status,
+        to_state=match.status,
+        reason=reason,
+    )
 
 
 def terminate_match(match: Match, actor: User, reason: str) -> None:
@@ -197,11 +240,18 @@ def terminate_match(match: Match, actor: User, reason: str) -> None:
     match.status = MatchStatus.terminated
     match.terminated_at = utcnow()
     match.termination_reason = reason
-    record("match.terminate", actor=actor, obj=match, from_state=before,
-           to_state=match.status, reason=reason)
+    record(
+        "match.terminate",
+        actor=actor,
+        obj=match,
+        from_state=before,
+        to_state=match.status,
+        reason=reason,
+    )
 
 
 # --- the lapse job -----------------------------------------------------------------------------
+
 
 def lapse_after_days() -> int:
     return int(current_app.config.get("LAPSE_AFTER_DAYS", DEFAULT_LAPSE_AFTER_DAYS))
@@ -211,15 +261,22 @@ def lapse_candidates(days: int, on: date | None = None) -> list[int]:
     """Needs closed (or past the deadline) more than ``days`` days ago with no live match."""
     on = on or today()
     live = exists().where(Match.need_id == Need.id, Match.status.in_(LIVE_MATCH_STATUSES))
-    return list(db.session.execute(
-        select(Need.id).where(Need.status.in_((NeedStatus.published, NeedStatus.closed)),
-                              Need.deadline < on - timedelta(days=days), ~live)
-        .order_by(Need.id)
-    ).scalars())
+    return list(
+        db.session.execute(
+            select(Need.id)
+            .where(
+                Need.status.in_((NeedStatus.published, NeedStatus.closed)),
+                Need.deadline < on - timedelta(days=days),
+                ~live,
+            )
+            .order_by(Need.id)
+        ).scalars()
+    )
 
 
-def lapse_unmatched_needs(days: int | None = None, on: date | None = None,
-                          actor: User | None = None) -> list[Need]:
+def lapse_unmatched_needs(
+    days: int | None = None, on: date | None = None, actor: User | None = None
+) -> list[Need]:
     """流榜 every candidate; returns the needs that lapsed."""
     days = lapse_after_days() if days is None else days
     lapsed = []
@@ -234,6 +291,7 @@ def lapse_unmatched_needs(days: int | None = None, on: date | None = None,
 
 
 # --- reads -------------------------------------------------------------------------------------
+
 
 @dataclass
 class MatchFilters:
@@ -253,9 +311,14 @@ class MatchFilters:
         raw_status = args.get("status", "")
         status = MatchStatus(raw_status) if raw_status in MatchStatus.__members__ else None
         year = as_int("year")
-        return cls(status=status, industry=as_int("industry"), town=as_int("town"),
-                   solver=as_int("solver"), year=year if year and 2000 <= year <= 2100 else None,
-                   awaiting=args.get("awaiting") == "1")
+        return cls(
+            status=status,
+            industry=as_int("industry"),
+            town=as_int("town"),
+            solver=as_int("solver"),
+            year=year if year and 2000 <= year <= 2100 else None,
+            awaiting=args.get("awaiting") == "1",
+        )
 
 
 def visible_matches(viewer: User) -> Select:
@@ -272,8 +335,9 @@ def filtered(query: Select, filters: MatchFilters) -> Select:
     if filters.status:
         query = query.where(Match.status == filters.status)
     if filters.awaiting:
-        query = query.where(Match.status == MatchStatus.signed,
-                            Match.conversion_recorded_at.is_not(None))
+        query = query.where(
+            Match.status == MatchStatus.signed, Match.conversion_recorded_at.is_not(None)
+        )
     if filters.industry:
         query = query.where(Need.industry_id == filters.industry)
     if filters.town:
@@ -285,10 +349,14 @@ def filtered(query: Select, filters: MatchFilters) -> Select:
         first, last = date(filters.year, 1, 1), date(filters.year, 12, 31)
         start = datetime.combine(first, time.min, LOCAL_TZ)
         end = datetime.combine(last + timedelta(days=1), time.min, LOCAL_TZ)
-        query = query.where(or_(
-            and_(Match.signed_on >= first, Match.signed_on <= last),
-            and_(Match.signed_on.is_(None), Match.accepted_at >= start, Match.accepted_at < end),
-        ))
+        query = query.where(
+            or_(
+                and_(Match.signed_on >= first, Match.signed_on <= last),
+                and_(
+                    Match.signed_on.is_(None), Match.accepted_at >= start, Match.accepted_at < end
+                ),
+            )
+        )
     return query
 
 
@@ -296,34 +364,52 @@ def page_of(query: Select, page: int, per_page: int) -> tuple[list[Match], int]:
     total = db.session.execute(
         select(func.count()).select_from(query.order_by(None).subquery())
     ).scalar_one()
-    rows = db.session.execute(
-        query.options(joinedload(Match.need).joinedload(Need.organization),
-                      joinedload(Match.solver))
-        .order_by(Match.accepted_at.desc(), Match.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    ).scalars().all()
+    rows = (
+        db.session.execute(
+            query.options(
+                joinedload(Match.need).joinedload(Need.organization), joinedload(Match.solver)
+            )
+            .order_by(Match.accepted_at.desc(), Match.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+        .scalars()
+        .all()
+    )
     return list(rows), total
 
 
 def confirmation_queue() -> list[Match]:
-    return list(db.session.execute(
-        select(Match).where(Match.status == MatchStatus.signed,
-                            Match.conversion_recorded_at.is_not(None))
-        .options(joinedload(Match.need), joinedload(Match.solver))
-        .order_by(Match.conversion_recorded_at, Match.id)
-    ).scalars())
+    return list(
+        db.session.execute(
+            select(Match)
+            .where(Match.status == MatchStatus.signed, Match.conversion_recorded_at.is_not(None))
+            .options(joinedload(Match.need), joinedload(Match.solver))
+            .order_by(Match.conversion_recorded_at, Match.id)
+        ).scalars()
+    )
 
 
 def solver_choices() -> list[Organization]:
     """Solver organizations that have at least one match (for the bureau's filter)."""
-    return list(db.session.execute(
-        select(Organization).where(Organization.id.in_(select(Match.solver_org_id)))
-        .order_by(Organization.name)
-    ).scalars())
+    return list(
+        db.session.execute(
+            select(Organization)
+            .where(Organization.id.in_(select(Match.solver_org_id)))
+            .order_by(Organization.name)
+        ).scalars()
+    )
 
 
 __all__ = [
-    "MatchFilters", "SignData", "add_milestone", "confirm_conversion", "confirmation_queue",
-    "lapse_unmatched_needs", "record_conversion", "return_conversion", "sign_match",
+    "MatchFilters",
+    "SignData",
+    "add_milestone",
+    "confirm_conversion",
+    "confirmation_queue",
+    "lapse_unmatched_needs",
+    "record_conversion",
+    "return_conversion",
+    "sign_match",
     "terminate_match",
 ]

@@ -38,9 +38,14 @@ def load_match(match_id: int) -> Match:
 
 
 def _forms() -> dict:
-    return {"sign_form": SignForm(), "milestone_form": MilestoneForm(),
-            "conversion_form": ConversionForm(), "terminate_form": TerminateForm(),
-            "reason_form": ReasonForm(), "form": EmptyForm()}
+    return {
+        "sign_form": SignForm(),
+        "milestone_form": MilestoneForm(),
+        "conversion_form": ConversionForm(),
+        "terminate_form": TerminateForm(),
+        "reason_form": ReasonForm(),
+        "form": EmptyForm(),
+    }
 
 
 def _render_detail(match: Match, **forms):
@@ -120,29 +125,41 @@ def sign(match_id: int):
 @roles(Role.enterprise, Role.solver)
 def milestone(match_id: int):
     match = _party(match_id)
-    return _act(match, MilestoneForm(),
-                lambda f: services.add_milestone(match, current_user, f.occurred_on.data,
-                                                 f.note.data),
-                "进展已记录。", "milestone_form")
+    return _act(
+        match,
+        MilestoneForm(),
+        lambda f: services.add_milestone(match, current_user, f.occurred_on.data, f.note.data),
+        "进展已记录。",
+        "milestone_form",
+    )
 
 
 @bp.post("/matches/<int:match_id>/conversion")
 @roles(Role.enterprise)
 def conversion(match_id: int):
     match = _managed(match_id)
-    return _act(match, ConversionForm(),
-                lambda f: services.record_conversion(match, current_user, f.completed_on.data,
-                                                     f.result_summary.data),
-                "转化结果已登记，等待科技局确认。", "conversion_form")
+    return _act(
+        match,
+        ConversionForm(),
+        lambda f: services.record_conversion(
+            match, current_user, f.completed_on.data, f.result_summary.data
+        ),
+        "转化结果已登记，等待科技局确认。",
+        "conversion_form",
+    )
 
 
 @bp.post("/matches/<int:match_id>/terminate")
 @roles(Role.enterprise, Role.solver)
 def terminate(match_id: int):
     match = _party(match_id)
-    return _act(match, TerminateForm(),
-                lambda f: services.terminate_match(match, current_user, f.reason.data),
-                "对接已终止。", "terminate_form")
+    return _act(
+        match,
+        TerminateForm(),
+        lambda f: services.terminate_match(match, current_user, f.reason.data),
+        "对接已终止。",
+        "terminate_form",
+    )
 
 
 @bp.post("/matches/<int:match_id>/confirm")
@@ -162,20 +179,26 @@ def confirm(match_id: int):
         else:
             db.session.commit()
             flash(f"已确认转化：{match.need.title}", "success")
-    return redirect(url_for("matches.queue") if back
-                    else url_for("matches.detail", match_id=match.id))
+    return redirect(
+        url_for("matches.queue") if back else url_for("matches.detail", match_id=match.id)
+    )
 
 
 @bp.post("/matches/<int:match_id>/return")
 @roles(Role.bureau)
 def send_back(match_id: int):
     match = load_match(match_id)
-    return _act(match, ReasonForm(),
-                lambda f: services.return_conversion(match, current_user, f.reason.data),
-                "已退回企业补充转化信息。", "reason_form")
+    return _act(
+        match,
+        ReasonForm(),
+        lambda f: services.return_conversion(match, current_user, f.reason.data),
+        "已退回企业补充转化信息。",
+        "reason_form",
+    )
 
 
 # --- lists ------------------------------------------------------------------------------------
+
 
 @bp.get("/my/matches")
 @roles(Role.enterprise, Role.solver)
@@ -184,9 +207,14 @@ def mine():
     page = int_arg(request.args, "page", 1)
     per_page = current_app.config["BOARD_PAGE_SIZE"]
     items, total = services.page_of(
-        services.filtered(services.visible_matches(current_user), filters), page, per_page)
-    return render_template("matches/mine.html", page=Page(items, total, page, per_page),
-                           filters=filters, statuses=list(MatchStatus))
+        services.filtered(services.visible_matches(current_user), filters), page, per_page
+    )
+    return render_template(
+        "matches/mine.html",
+        page=Page(items, total, page, per_page),
+        filters=filters,
+        statuses=list(MatchStatus),
+    )
 
 
 def _years() -> list[int]:
@@ -200,16 +228,28 @@ def overview():
     page = int_arg(request.args, "page", 1)
     per_page = current_app.config["BOARD_PAGE_SIZE"]
     items, total = services.page_of(
-        services.filtered(services.visible_matches(current_user), filters), page, per_page)
+        services.filtered(services.visible_matches(current_user), filters), page, per_page
+    )
     industries, towns = queries.reference_choices()
-    return render_template("matches/overview.html", page=Page(items, total, page, per_page),
-                           filters=filters, statuses=list(MatchStatus), industries=industries,
-                           towns=towns, solvers=services.solver_choices(), years=_years(),
-                           queue_size=len(services.confirmation_queue()))
+    return render_template(
+        "matches/overview.html",
+        page=Page(items, total, page, per_page),
+        filters=filters,
+        statuses=list(MatchStatus),
+        industries=industries,
+        towns=towns,
+        solvers=services.solver_choices(),
+        years=_years(),
+        queue_size=len(services.confirmation_queue()),
+    )
 
 
 @bp.get("/bureau/matches/confirmations")
 @roles(Role.bureau)
 def queue():
-    return render_template("matches/queue.html", matches=services.confirmation_queue(),
-                           form=EmptyForm(), reason_form=ReasonForm())
+    return render_template(
+        "matches/queue.html",
+        matches=services.confirmation_queue(),
+        form=EmptyForm(),
+        reason_form=ReasonForm(),
+    )

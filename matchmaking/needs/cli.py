@@ -24,8 +24,11 @@ def import_command(path: str, publish: bool) -> None:
     except TabularError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None
-    finish_import(report.errors, f"导入完成：新增 {report.created} 条，更新 {report.updated} 条，"
-                                 f"新建企业 {report.organizations_created} 家。")
+    finish_import(
+        report.errors,
+        f"导入完成：新增 {report.created} 条，更新 {report.updated} 条，"
+        f"新建企业 {report.organizations_created} 家。",
+    )
     if report.created + report.updated > LARGE_IMPORT:
         # Cheaper to build the index afresh than to apply this many single updates.
         from matchmaking.search import services as search

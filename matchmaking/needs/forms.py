@@ -20,27 +20,39 @@ def _len(maximum: int, name: str) -> Length:
 
 
 class NeedForm(BaseForm):
-    title = StringField("需求名称", validators=[DataRequired("请填写需求名称"),
-                                              _len(100, "需求名称")])
-    background = TextAreaField("需求背景", validators=[DataRequired("请填写需求背景"),
-                                                    _len(5000, "需求背景")])
-    difficulty = TextAreaField("技术难点", validators=[DataRequired("请填写技术难点"),
-                                                    _len(5000, "技术难点")])
-    indicators = TextAreaField("核心技术指标", validators=[DataRequired("请填写核心技术指标"),
-                                                      _len(3000, "核心技术指标")])
+    title = StringField(
+        "需求名称", validators=[DataRequired("请填写需求名称"), _len(100, "需求名称")]
+    )
+    background = TextAreaField(
+        "需求背景", validators=[DataRequired("请填写需求背景"), _len(5000, "需求背景")]
+    )
+    difficulty = TextAreaField(
+        "技术难点", validators=[DataRequired("请填写技术难点"), _len(5000, "技术难点")]
+    )
+    indicators = TextAreaField(
+        "核心技术指标", validators=[DataRequired("请填写核心技术指标"), _len(3000, "核心技术指标")]
+    )
     expected_outcome = TextAreaField("预期成果", validators=[Optional(), _len(3000, "预期成果")])
     budget_negotiable = BooleanField("榜额面议")
     budget_wan = StringField("榜额（万元）")
-    deadline = DateField("揭榜截止日期",
-                         validators=[DataRequired("请填写有效的截止日期（年-月-日）")])
+    deadline = DateField(
+        "揭榜截止日期", validators=[DataRequired("请填写有效的截止日期（年-月-日）")]
+    )
     industry_id = SelectField("所属行业", coerce=int, validators=[DataRequired("请选择行业")])
-    transformation = RadioField("改造类型", choices=[(t.value, t.label) for t in Transformation],
-                                validators=[DataRequired("请选择改造类型")])
-    keywords = StringField("关键词", description="用空格或逗号分隔，如：余热回收 定形机",
-                           validators=[_len(200, "关键词")])
+    transformation = RadioField(
+        "改造类型",
+        choices=[(t.value, t.label) for t in Transformation],
+        validators=[DataRequired("请选择改造类型")],
+    )
+    keywords = StringField(
+        "关键词",
+        description="用空格或逗号分隔，如：余热回收 定形机",
+        validators=[_len(200, "关键词")],
+    )
     ip_terms = TextAreaField("知识产权约定", validators=[Optional(), _len(2000, "知识产权约定")])
     confidential = TextAreaField(
-        "保密信息", description="仅本企业和科技局可见，不会出现在公开榜单、搜索或接口中",
+        "保密信息",
+        description="仅本企业和科技局可见，不会出现在公开榜单、搜索或接口中",
         validators=[Optional(), _len(5000, "保密信息")],
     )
 
@@ -76,8 +88,9 @@ class NeedForm(BaseForm):
             deadline=self.deadline.data,
             industry_id=self.industry_id.data,
             transformation=Transformation(self.transformation.data),
-            keywords=" ".join((self.keywords.data or "").replace("，", " ").replace(",", " ")
-                              .split()),
+            keywords=" ".join(
+                (self.keywords.data or "").replace("，", " ").replace(",", " ").split()
+            ),
             ip_terms=(self.ip_terms.data or "").strip(),
             confidential=(self.confidential.data or "").strip(),
         )

@@ -27,8 +27,18 @@ from matchmaking.search.sync import note_bulk_outbox
 from matchmaking.tabular import RowError, checked_rows, read_rows
 from matchmaking.timeutil import LOCAL_TZ, today, utcnow
 
-REQUIRED = ("ref", "title", "description", "industry", "transformation", "keywords",
-            "budget_wan", "deadline", "town", "enterprise")
+REQUIRED = (
+    "ref",
+    "title",
+    "description",
+    "industry",
+    "transformation",
+    "keywords",
+    "budget_wan",
+    "deadline",
+    "town",
+    "enterprise",
+)
 OPTIONAL = ("published_at", "status")
 LIMITS = {"ref": 40, "title": 100, "keywords": 200, "enterprise": 100, "description": 20000}
 BUDGET_NEGOTIABLE = {"", "面议", "negotiable"}
@@ -78,8 +88,9 @@ def _parse_published(text: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def validate(rows: Iterable[tuple[int, dict[str, str]]], *, publish: bool,
-             progress: tqdm | None = None) -> tuple[list[CleanRow], list[RowError]]:
+def validate(
+    rows: Iterable[tuple[int, dict[str, str]]], *, publish: bool, progress: tqdm | None = None
+) -> tuple[list[CleanRow], list[RowError]]:
     industries = {i.name: i.id for i in db.session.execute(select(Industry)).scalars()}
     towns = {t.name: t.id for t in db.session.execute(select(Town)).scalars()}
     on = today()
@@ -139,59 +150,107 @@ def validate(rows: Iterable[tuple[int, dict[str, str]]], *, publish: bool,
             deadline = _parse_date(row.get("deadline", ""))
         except ValueError:
             fail("deadline", f"日期“{row.get('deadline', '')}”无效，应为 YYYY-MM-DD")
-        if deadline and published_at is None and status in (
-            NeedStatus.published, NeedStatus.submitted, NeedStatus.draft
-        ) and deadline <= on:
+        if (
+            deadline
+            and published_at is None
+            and status in (NeedStatus.published, NeedStatus.submitted, NeedStatus.draft)
+            and deadline <= on
+        ):
             fail("deadline", "截止日期已过（历史记录请同时提供 published_at）")
         if published_at and deadline and deadline < published_at.astimezone(LOCAL_TZ).date():
             fail("deadline", "截止日期早于发布日期")
         if bad:
             errors.extend(bad)
             continue
-        clean.append(CleanRow(line, ref, title, row.get("description", ""), industry_id,
-                              transformation, " ".join(row.get("keywords", "").replace(",", " ")
-                                                       .replace("，", " ").split()),
-                              budget, deadline, town_id, row["enterprise"], published_at,
-                              status))
+        clean.append(
+            CleanRow(
+                line,
+                ref,
+                title,
+                row.get("description", ""),
+                industry_id,
+                transformation,
+                " ".join(row.get("keywords", "").replace(",", " ").replace("，", " ").split()),
+                budget,
+                deadline,
+                town_id,
+                row["enterprise"],
+                published_at,
+                status,
+            )
+        )
     return clean, errors
 
 
 def _enterprises(rows: list[CleanRow], report: ImportReport) -> dict[str, int]:
     names = {r.enterprise for r in rows}
-    known = dict(db.session.execute(
-        select(Organization.name, Organization.id).where(Organization.name.in_(names))
-    ).all()) if len(names) < 30000 else dict(
-        db.session.execute(select(Organization.name, Organization.id)).all())
+    known = (
+        dict(
+            db.session.execute(
+                select(Organization.name, Organization.id).where(Organization.name.in_(names))
+            ).all()
+        )
+        if len(names) < 30000
+        else dict(db.session.execute(select(Organization.name, Organization.id)).all())
+    )
     town_of: dict[str, int] = {}
     for r in rows:  # a new enterprise takes the town of its first row
         town_of.setdefault(r.enterprise, r.town_id)
     new = [n for n in names if n not in known]
     if new:
         now = utcnow()
-        db.session.execute(insert(Organization), [
-            {"name": n, "kind": OrgKind.enterprise, "status": OrgStatus.verified,
-             "town_id": town_of[n], "verified_at": now, "created_at": now,
-             "contact_name": "", "contact_phone": ""} for n in new
-        ])
-        known.update(db.session.execute(
-            select(Organization.name, Organization.id).where(Organization.name.in_(new))
-        ).all())
-        record_many([{"action": "organization.create", "object_type": "organization",
-                      "object_id": known[n], "to_state": "verified",
-                      "details": {"via": "import"}} for n in new])
+        db.session.execute(
+            insert(Organization),
+            [
+                {
+                    "name": n,
+                    "kind": OrgKind.enterprise,
+                    "status": OrgStatus.verified,
+                    "town_id": town_of[n],
+                    "verified_at": now,
+                    "created_at": now,
+                    "contact_name": "",
+                    "contact_phone": "",
+                }
+                for n in new
+            ],
+        )
+        known.update(
+            db.session.execute(
+                select(Organization.name, Organization.id).where(Organization.name.in_(new))
+            ).all()
+        )
+        record_many(
+            [
+                {
+                    "action": "organization.create",
+                    "object_type": "organization",
+                    "object_id": known[n],
+                    "to_state": "verified",
+                    "details": {"via": "import"},
+                }
+                for n in new
+            ]
+        )
         report.organizations_created = len(new)
     return known
 
 
-def import_needs(path: str, *, publish: bool = False, actor: Any = None,
-                 show_progress: bool = True) -> ImportReport:
+def import_needs(
+    path: str, *, publish: bool = False, actor: Any = None, show_progress: bool = True
+) -> ImportReport:
     """Validate the whole file, then write it in bulk; the caller commits."""
     report = ImportReport()
     from matchmaking.tabular import count_rows
 
     total = count_rows(path)
-    bar = tqdm(total=total, desc="校验", unit="行", file=sys.stderr,
-               disable=not show_progress or (total is not None and total < 2000))
+    bar = tqdm(
+        total=total,
+        desc="校验",
+        unit="行",
+        file=sys.stderr,
+        disable=not show_progress or (total is not None and total < 2000),
+    )
     clean, errors = validate(read_rows(path), publish=publish, progress=bar)
     bar.close()
     if errors:
@@ -201,16 +260,28 @@ def import_needs(path: str, *, publish: bool = False, actor: Any = None,
     existing = dict(db.session.execute(select(Need.ref, Need.id)).all()) if clean else {}
     now = utcnow()
     inserts, updates, audit_rows, touched = [], [], [], []
-    bar = tqdm(total=len(clean), desc="导入", unit="条", file=sys.stderr,
-               disable=not show_progress or len(clean) < 2000)
+    bar = tqdm(
+        total=len(clean),
+        desc="导入",
+        unit="条",
+        file=sys.stderr,
+        disable=not show_progress or len(clean) < 2000,
+    )
     for row in clean:
         public = row.status in PUBLIC_STATUSES
         first_published = row.published_at or (now if public else None)
         values = {
-            "title": row.title, "background": row.description, "industry_id": row.industry_id,
-            "transformation": row.transformation, "keywords": row.keywords,
-            "budget_wan": row.budget_wan, "deadline": row.deadline, "town_id": row.town_id,
-            "organization_id": orgs[row.enterprise], "status": row.status, "updated_at": now,
+            "title": row.title,
+            "background": row.description,
+            "industry_id": row.industry_id,
+            "transformation": row.transformation,
+            "keywords": row.keywords,
+            "budget_wan": row.budget_wan,
+            "deadline": row.deadline,
+            "town_id": row.town_id,
+            "organization_id": orgs[row.enterprise],
+            "status": row.status,
+            "updated_at": now,
         }
         if row.ref in existing:
             values |= {"b_id": existing[row.ref]}
@@ -218,34 +289,56 @@ def import_needs(path: str, *, publish: bool = False, actor: Any = None,
                 values["first_published_at"] = first_published
             updates.append(values)
         else:
-            inserts.append(values | {"ref": row.ref, "created_at": now, "version": 1,
-                                     "first_published_at": first_published,
-                                     "submitted_at": now, "difficulty": "", "indicators": "",
-                                     "expected_outcome": "", "ip_terms": "", "confidential": ""})
+            inserts.append(
+                values
+                | {
+                    "ref": row.ref,
+                    "created_at": now,
+                    "version": 1,
+                    "first_published_at": first_published,
+                    "submitted_at": now,
+                    "difficulty": "",
+                    "indicators": "",
+                    "expected_outcome": "",
+                    "ip_terms": "",
+                    "confidential": "",
+                }
+            )
         bar.update(1)
     for start in range(0, len(inserts), BATCH):
-        db.session.execute(insert(Need), inserts[start:start + BATCH])
+        db.session.execute(insert(Need), inserts[start : start + BATCH])
     _bulk_update(updates)
     bar.close()
     ids = dict(db.session.execute(select(Need.ref, Need.id)).all())
     for row in clean:
         need_id = ids[row.ref]
         created = row.ref not in existing
-        audit_rows.append({"action": "need.import", "object_type": "need", "object_id": need_id,
-                           "to_state": row.status.value,
-                           "details": {"ref": row.ref, "created": created,
-                                       "published_at": row.published_at}})
+        audit_rows.append(
+            {
+                "action": "need.import",
+                "object_type": "need",
+                "object_id": need_id,
+                "to_state": row.status.value,
+                "details": {"ref": row.ref, "created": created, "published_at": row.published_at},
+            }
+        )
         touched.append({"need_id": need_id, "created_at": now})
     record_many(audit_rows, actor=actor)
     for start in range(0, len(touched), BATCH):
-        db.session.execute(insert(SearchOutbox), touched[start:start + BATCH])
+        db.session.execute(insert(SearchOutbox), touched[start : start + BATCH])
     note_bulk_outbox(db.session())
     report.created = len(inserts)
     report.updated = len(updates)
-    record("needs.import", actor=actor, details={"path": path.rsplit("/", 1)[-1],
-                                                 "created": report.created,
-                                                 "updated": report.updated,
-                                                 "publish": publish})
+    record(
+        "needs.import",
+        actor=actor,
+        details={
+            "path": path.rsplit("/", 1)[-1],
+            "created": report.created,
+            "updated": report.updated,
+            "publish": publish,
+        },
+    )
     return report
 
 
@@ -263,4 +356,4 @@ def _bulk_update(updates: list[dict[str, Any]]) -> None:
         stmt = update(table).where(table.c.id == bindparam("b_id")).values(**cols)
         params = [{("b_" + k if k != "b_id" else k): v for k, v in u.items()} for u in group]
         for start in range(0, len(params), BATCH):
-            db.session.execute(stmt, params[start:start + BATCH])
+            db.session.execute(stmt, params[start : start + BATCH])

@@ -63,8 +63,13 @@ STATUS_LABELS = {
 
 # States in which a need stands on the public board (its public fields only).
 PUBLIC_STATUSES = frozenset(
-    {NeedStatus.published, NeedStatus.closed, NeedStatus.matched, NeedStatus.converted,
-     NeedStatus.lapsed}
+    {
+        NeedStatus.published,
+        NeedStatus.closed,
+        NeedStatus.matched,
+        NeedStatus.converted,
+        NeedStatus.lapsed,
+    }
 )
 
 
@@ -102,8 +107,13 @@ class Need(db.Model):
         Index("ix_needs_first_published_at", "first_published_at"),
         # For the bureau's dashboard (migration 0004): counts by publication and breakdowns
         # answered from the index alone, and the 流榜-risk list.
-        Index("ix_needs_stats_published", "first_published_at", "industry_id", "town_id",
-              "transformation"),
+        Index(
+            "ix_needs_stats_published",
+            "first_published_at",
+            "industry_id",
+            "town_id",
+            "transformation",
+        ),
         Index("ix_needs_stats_status_published", "status", "first_published_at"),
     )
 
@@ -154,8 +164,10 @@ class Need(db.Model):
     @effective_status_on.expression
     def effective_status_on(cls, day: date):  # noqa: N805
         return case(
-            (and_(cls.status == NeedStatus.published, cls.deadline < day),
-             literal(NeedStatus.closed.value)),
+            (
+                and_(cls.status == NeedStatus.published, cls.deadline < day),
+                literal(NeedStatus.closed.value),
+            ),
             else_=cls.status,
         )
 
@@ -179,8 +191,12 @@ class Need(db.Model):
 
     # -- object permissions, used by views and templates alike (deny by default)
     def is_owned_by(self, user: User | None) -> bool:
-        return bool(user and user.is_authenticated and
-                    user.organization_id == self.organization_id and user.is_enterprise)
+        return bool(
+            user
+            and user.is_authenticated
+            and user.organization_id == self.organization_id
+            and user.is_enterprise
+        )
 
     def can_view(self, user: User | None) -> bool:
         """Whether the user may see the need at all (public part or more)."""

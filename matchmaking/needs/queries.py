@@ -71,21 +71,33 @@ def page_of(query: Select, page: int, per_page: int) -> tuple[list[Need], int]:
     total = db.session.execute(
         select(func.count()).select_from(query.order_by(None).subquery())
     ).scalar_one()
-    rows = db.session.execute(
-        query.options(joinedload(Need.industry), joinedload(Need.town),
-                      joinedload(Need.organization))
-        .limit(per_page).offset((page - 1) * per_page)
-    ).scalars().all()
+    rows = (
+        db.session.execute(
+            query.options(
+                joinedload(Need.industry), joinedload(Need.town), joinedload(Need.organization)
+            )
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+        .scalars()
+        .all()
+    )
     return list(rows), total
 
 
 def reference_choices() -> tuple[list[Industry], list[Town]]:
-    industries = db.session.execute(
-        select(Industry).where(Industry.active).order_by(Industry.position, Industry.id)
-    ).scalars().all()
-    towns = db.session.execute(
-        select(Town).where(Town.active).order_by(Town.position, Town.id)
-    ).scalars().all()
+    industries = (
+        db.session.execute(
+            select(Industry).where(Industry.active).order_by(Industry.position, Industry.id)
+        )
+        .scalars()
+        .all()
+    )
+    towns = (
+        db.session.execute(select(Town).where(Town.active).order_by(Town.position, Town.id))
+        .scalars()
+        .all()
+    )
     return list(industries), list(towns)
 
 

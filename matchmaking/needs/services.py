@@ -26,8 +26,16 @@ from matchmaking.timeutil import today, utcnow
 # Fields whose change on a published need sends it back to review: they define what the
 # solvers bid on. The others may be corrected while the need stays on the board.
 ESSENTIAL_FIELDS = frozenset(
-    {"title", "background", "difficulty", "indicators", "expected_outcome", "budget_wan",
-     "industry_id", "transformation"}
+    {
+        "title",
+        "background",
+        "difficulty",
+        "indicators",
+        "expected_outcome",
+        "budget_wan",
+        "industry_id",
+        "transformation",
+    }
 )
 
 
@@ -93,8 +101,13 @@ def ensure_current(need: Need) -> None:
     if need.status is NeedStatus.published and need.deadline < today():
         need.status = NeedStatus.closed
         need.closed_at = utcnow()
-        record("need.close", obj=need, from_state=NeedStatus.published, to_state=need.status,
-               reason="截止日期已过")
+        record(
+            "need.close",
+            obj=need,
+            from_state=NeedStatus.published,
+            to_state=need.status,
+            reason="截止日期已过",
+        )
         touch_index(need)
 
 
@@ -103,9 +116,13 @@ def create_need(actor: User, data: NeedData) -> Need:
     if not actor.is_enterprise or actor.organization.kind is not OrgKind.enterprise:
         raise PermissionDenied("只有企业用户可以发布技术需求")
     _check_data(data, for_submission=False)
-    need = Need(ref=_ref_placeholder(), organization_id=actor.organization_id,
-                created_by_id=actor.id, town_id=actor.organization.town_id,
-                status=NeedStatus.draft)
+    need = Need(
+        ref=_ref_placeholder(),
+        organization_id=actor.organization_id,
+        created_by_id=actor.id,
+        town_id=actor.organization.town_id,
+        status=NeedStatus.draft,
+    )
     for f in fields(NeedData):
         setattr(need, f.name, getattr(data, f.name))
     db.session.add(need)
@@ -137,8 +154,14 @@ def update_need(need: Need, actor: User, data: NeedData) -> list[str]:
     if before is NeedStatus.published and ESSENTIAL_FIELDS.intersection(changed):
         need.status = NeedStatus.submitted
         need.submitted_at = utcnow()
-    record("need.update", actor=actor, obj=need, from_state=before, to_state=need.status,
-           details={"fields": changed})
+    record(
+        "need.update",
+        actor=actor,
+        obj=need,
+        from_state=before,
+        to_state=need.status,
+        details={"fields": changed},
+    )
     if before in PUBLIC_STATUSES:
         touch_index(need)
     return changed
@@ -169,8 +192,9 @@ def publish_need(need: Need, actor: User) -> None:
     need.return_reason = None
     if need.first_published_at is None:  # counting rule: a need is posted once
         need.first_published_at = utcnow()
-    record("need.publish", actor=actor, obj=need, from_state=NeedStatus.submitted,
-           to_state=need.status)
+    record(
+        "need.publish", actor=actor, obj=need, from_state=NeedStatus.submitted, to_state=need.status
+    )
     touch_index(need)
 
 
@@ -183,8 +207,14 @@ def return_need(need: Need, actor: User, reason: str) -> None:
         raise IllegalTransition(f"只能退回待审核的需求（当前：{need.status.label}）")
     need.status = NeedStatus.returned
     need.return_reason = reason
-    record("need.return", actor=actor, obj=need, from_state=NeedStatus.submitted,
-           to_state=need.status, reason=reason)
+    record(
+        "need.return",
+        actor=actor,
+        obj=need,
+        from_state=NeedStatus.submitted,
+        to_state=need.status,
+        reason=reason,
+    )
 
 
 WITHDRAWABLE = frozenset(
@@ -200,8 +230,14 @@ def withdraw_need(need: Need, actor: User, reason: str = "") -> None:
     before = need.status
     need.status = NeedStatus.withdrawn
     need.withdrawn_at = utcnow()
-    record("need.withdraw", actor=actor, obj=need, from_state=before, to_state=need.status,
-           reason=reason or None)
+    record(
+        "need.withdraw",
+        actor=actor,
+        obj=need,
+        from_state=before,
+        to_state=need.status,
+        reason=reason or None,
+    )
     if before in PUBLIC_STATUSES:
         touch_index(need)
 
@@ -214,8 +250,7 @@ def lapse_need(need: Need, actor: User | None = None) -> None:
     if need.status is not NeedStatus.closed:
         raise IllegalTransition(f"只有已截止的需求可以标记为流榜（当前：{need.status.label}）")
     need.status = NeedStatus.lapsed
-    record("need.lapse", actor=actor, obj=need, from_state=NeedStatus.closed,
-           to_state=need.status)
+    record("need.lapse", actor=actor, obj=need, from_state=NeedStatus.closed, to_state=need.status)
     touch_index(need)
 
 
@@ -236,18 +271,24 @@ def mark_matched(need: Need, actor: User | None = None, *, match_id: int | None 
     if need.status in (NeedStatus.matched, NeedStatus.converted):
         return False
     if need.status not in MATCHABLE_STATUSES:
-        raise IllegalTransition(f"{need.status.label}状态的需求不能签约对接",
-                                code="need_not_matchable")
+        raise IllegalTransition(
+            f"{need.status.label}状态的需求不能签约对接", code="need_not_matchable"
+        )
     before = need.status
     need.status = NeedStatus.matched
-    record("need.match", actor=actor, obj=need, from_state=before, to_state=need.status,
-           details={"match": match_id} if match_id else None)
+    record(
+        "need.match",
+        actor=actor,
+        obj=need,
+        from_state=before,
+        to_state=need.status,
+        details={"match": match_id} if match_id else None,
+    )
     touch_index(need)
     return True
 
 
-def mark_converted(need: Need, actor: User | None = None, *,
-                   match_id: int | None = None) -> bool:
+def mark_converted(need: Need, actor: User | None = None, *, match_id: int | None = None) -> bool:
     """A conversion of one of the need's matches was confirmed: matched → converted.
 
     Returns whether the status changed (a converted need counts once).
@@ -257,8 +298,14 @@ def mark_converted(need: Need, actor: User | None = None, *,
     if need.status is not NeedStatus.matched:
         mark_matched(need, actor, match_id=match_id)
     need.status = NeedStatus.converted
-    record("need.convert", actor=actor, obj=need, from_state=NeedStatus.matched,
-           to_state=need.status, details={"match": match_id} if match_id else None)
+    record(
+        "need.convert",
+        actor=actor,
+        obj=need,
+        from_state=NeedStatus.matched,
+        to_state=need.status,
+        details={"match": match_id} if match_id else None,
+    )
     touch_index(need)
     return True
 
@@ -266,9 +313,13 @@ def mark_converted(need: Need, actor: User | None = None, *,
 def close_expired_needs(on: date | None = None) -> int:
     """The closing job: persist 'closed' for every published need past its deadline."""
     on = on or today()
-    ids = db.session.execute(
-        select(Need.id).where(Need.status == NeedStatus.published, Need.deadline < on)
-    ).scalars().all()
+    ids = (
+        db.session.execute(
+            select(Need.id).where(Need.status == NeedStatus.published, Need.deadline < on)
+        )
+        .scalars()
+        .all()
+    )
     for need_id in ids:
         need = db.session.get(Need, need_id)
         if need is not None:
@@ -286,15 +337,32 @@ def view_confidential(need: Need, actor: User) -> str:
 
 
 def review_queue() -> list[Need]:
-    return db.session.execute(
-        select(Need).where(Need.status == NeedStatus.submitted)
-        .order_by(Need.submitted_at, Need.id)
-    ).scalars().all()
+    return (
+        db.session.execute(
+            select(Need)
+            .where(Need.status == NeedStatus.submitted)
+            .order_by(Need.submitted_at, Need.id)
+        )
+        .scalars()
+        .all()
+    )
 
 
 __all__ = [
-    "ESSENTIAL_FIELDS", "NeedData", "close_expired_needs", "create_need", "ensure_current",
-    "lapse_need", "mark_converted", "mark_matched", "publish_need", "return_need",
-    "review_queue", "submit_need", "touch_index", "update_need", "view_confidential",
+    "ESSENTIAL_FIELDS",
+    "NeedData",
+    "close_expired_needs",
+    "create_need",
+    "ensure_current",
+    "lapse_need",
+    "mark_converted",
+    "mark_matched",
+    "publish_need",
+    "return_need",
+    "review_queue",
+    "submit_need",
+    "touch_index",
+    "update_need",
+    "view_confidential",
     "withdraw_need",
 ]

@@ -25,6 +25,7 @@ review_bp = Blueprint("review", __name__, url_prefix="/bureau/review")
 
 # --- public board ---------------------------------------------------------------------------
 
+
 @board_bp.get("/")
 @public
 def index():
@@ -34,8 +35,12 @@ def index():
     items, total = queries.page_of(queries.board_select(filters), page, per_page)
     industries, towns = queries.reference_choices()
     return render_template(
-        "needs/board.html", page=Page(items, total, page, per_page), filters=filters,
-        industries=industries, towns=towns, status_filters=queries.STATUS_FILTERS,
+        "needs/board.html",
+        page=Page(items, total, page, per_page),
+        filters=filters,
+        industries=industries,
+        towns=towns,
+        status_filters=queries.STATUS_FILTERS,
         today=today(),
     )
 
@@ -53,9 +58,12 @@ def load_need(need_id: int) -> Need:
 def detail(need_id: int):
     need = load_need(need_id)
     return render_template(
-        "needs/detail.html", need=need, show_confidential=need.is_owned_by(current_user),
+        "needs/detail.html",
+        need=need,
+        show_confidential=need.is_owned_by(current_user),
         can_reveal=current_user.is_authenticated and current_user.is_bureau,
-        form=EmptyForm(), reason_form=ReasonForm(),
+        form=EmptyForm(),
+        reason_form=ReasonForm(),
     )
 
 
@@ -72,6 +80,7 @@ def confidential(need_id: int):
 
 # --- the enterprise's own needs ---------------------------------------------------------------
 
+
 @bp.get("/")
 @login
 def home():
@@ -85,10 +94,15 @@ def home():
 @bp.get("/needs")
 @roles(Role.enterprise)
 def mine():
-    needs = db.session.execute(
-        select(Need).where(Need.organization_id == current_user.organization_id)
-        .order_by(Need.updated_at.desc())
-    ).scalars().all()
+    needs = (
+        db.session.execute(
+            select(Need)
+            .where(Need.organization_id == current_user.organization_id)
+            .order_by(Need.updated_at.desc())
+        )
+        .scalars()
+        .all()
+    )
     return render_template("needs/mine.html", needs=needs, form=EmptyForm())
 
 
@@ -112,8 +126,10 @@ def create():
             form.form_errors.append(exc.message)
         else:
             db.session.commit()
-            flash("已提交科技局审核。" if need.status is NeedStatus.submitted else "草稿已保存。",
-                  "success")
+            flash(
+                "已提交科技局审核。" if need.status is NeedStatus.submitted else "草稿已保存。",
+                "success",
+            )
             return redirect(url_for("board.detail", need_id=need.id))
     return render_template("needs/form.html", form=form, need=None)
 
@@ -176,19 +192,28 @@ def _transition(need: Need, action, success: str, *, form=None, back: str | None
 
 # --- the bureau's review queue ----------------------------------------------------------------
 
+
 @review_bp.get("/")
 @roles(Role.bureau)
 def queue():
-    return render_template("needs/review_queue.html", needs=services.review_queue(),
-                           form=EmptyForm(), reason_form=ReasonForm())
+    return render_template(
+        "needs/review_queue.html",
+        needs=services.review_queue(),
+        form=EmptyForm(),
+        reason_form=ReasonForm(),
+    )
 
 
 @review_bp.post("/<int:need_id>/approve")
 @roles(Role.bureau)
 def approve(need_id: int):
     need = db.get_or_404(Need, need_id)
-    return _transition(need, lambda: services.publish_need(need, current_user),
-                       f"已发榜：{need.title}", back=url_for("review.queue"))
+    return _transition(
+        need,
+        lambda: services.publish_need(need, current_user),
+        f"已发榜：{need.title}",
+        back=url_for("review.queue"),
+    )
 
 
 @review_bp.post("/<int:need_id>/return")
@@ -196,5 +221,10 @@ def approve(need_id: int):
 def send_back(need_id: int):
     need = db.get_or_404(Need, need_id)
     form = ReasonForm()
-    return _transition(need, lambda: services.return_need(need, current_user, form.reason.data),
-                       f"已退回：{need.title}", form=form, back=url_for("review.queue"))
+    return _transition(
+        need,
+        lambda: services.return_need(need, current_user, form.reason.data),
+        f"已退回：{need.title}",
+        form=form,
+        back=url_for("review.queue"),
+    )

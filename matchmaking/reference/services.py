@@ -50,8 +50,12 @@ def set_active(entry: Industry | Town, active: bool, actor: User) -> None:
     if entry.active == active:
         return
     entry.active = active
-    record("reference.enable" if active else "reference.disable", actor=actor, obj=entry,
-           details={"name": entry.name})
+    record(
+        "reference.enable" if active else "reference.disable",
+        actor=actor,
+        obj=entry,
+        details={"name": entry.name},
+    )
 
 
 def rename(entry: Industry | Town, name: str, actor: User) -> None:

@@ -21,8 +21,9 @@ bp = Blueprint("reference", __name__, url_prefix="/bureau/reference")
 
 
 class NameForm(BaseForm):
-    name = StringField("名称", validators=[DataRequired("请填写名称"),
-                                         Length(max=40, message="名称最多 40 个字")])
+    name = StringField(
+        "名称", validators=[DataRequired("请填写名称"), Length(max=40, message="名称最多 40 个字")]
+    )
 
 
 def _kind(kind: str) -> type[Industry] | type[Town]:
@@ -36,8 +37,13 @@ def _kind(kind: str) -> type[Industry] | type[Town]:
 def index():
     industries = db.session.execute(select(Industry).order_by(Industry.position)).scalars().all()
     towns = db.session.execute(select(Town).order_by(Town.position)).scalars().all()
-    return render_template("reference/index.html", industries=industries, towns=towns,
-                           form=NameForm(), toggle_form=EmptyForm())
+    return render_template(
+        "reference/index.html",
+        industries=industries,
+        towns=towns,
+        form=NameForm(),
+        toggle_form=EmptyForm(),
+    )
 
 
 @bp.post("/<kind>")
@@ -45,8 +51,7 @@ def index():
 def add(kind: str):
     _kind(kind)
     form = NameForm()
-    perform(lambda: services.add_entry(kind, form.name.data, current_user), "已添加。",
-            form=form)
+    perform(lambda: services.add_entry(kind, form.name.data, current_user), "已添加。", form=form)
     return redirect(url_for("reference.index"))
 
 
@@ -54,8 +59,10 @@ def add(kind: str):
 @roles(Role.bureau)
 def toggle(kind: str, entry_id: int):
     entry = db.get_or_404(_kind(kind), entry_id)
-    perform(lambda: services.set_active(entry, request.form.get("active") == "1", current_user),
-            "已更新。")
+    perform(
+        lambda: services.set_active(entry, request.form.get("active") == "1", current_user),
+        "已更新。",
+    )
     return redirect(url_for("reference.index"))
 
 

@@ -25,8 +25,10 @@ def sync() -> None:
 def rebuild(quiet: bool, procs: int) -> None:
     """Build a fresh index from the database in a new folder and swap it in atomically."""
     report = services.rebuild(progress=not quiet, procs=procs)
-    click.echo(f"indexed {report.documents} needs in {report.seconds:.1f}s "
-               f"({report.documents / max(report.seconds, 1e-9):.0f}/s) → {report.folder.name}")
+    click.echo(
+        f"indexed {report.documents} needs in {report.seconds:.1f}s "
+        f"({report.documents / max(report.seconds, 1e-9):.0f}/s) → {report.folder.name}"
+    )
 
 
 @search_cli.command("check")
@@ -39,8 +41,10 @@ def check() -> None:
             shown = ", ".join(map(str, ids[:20])) + (" …" if len(ids) > 20 else "")
             click.echo(f"{name}: {len(ids)} ({shown})")
     if drift.outdated_fields:
-        click.echo("index format is older than this version's (fields: "
-                   f"{', '.join(drift.outdated_fields)}): run `flask search rebuild`")
+        click.echo(
+            "index format is older than this version's (fields: "
+            f"{', '.join(drift.outdated_fields)}): run `flask search rebuild`"
+        )
     if not drift.clean:
         click.echo("drift found: run `flask search sync`, or `flask search rebuild`")
         raise SystemExit(1)

@@ -31,17 +31,30 @@ BATCH = 500
 def need_document(need: Need) -> NeedDocument:
     """The public face of a need, the only part of it that is ever indexed."""
     description = "\n".join(
-        part for part in (need.background, need.difficulty, need.indicators,
-                          need.expected_outcome, need.ip_terms) if part
+        part
+        for part in (
+            need.background,
+            need.difficulty,
+            need.indicators,
+            need.expected_outcome,
+            need.ip_terms,
+        )
+        if part
     )
     return NeedDocument(
-        id=need.id, ref=need.ref, title=need.title, keywords=need.keywords or "",
-        description=description, industry=need.industry.name,
+        id=need.id,
+        ref=need.ref,
+        title=need.title,
+        keywords=need.keywords or "",
+        description=description,
+        industry=need.industry.name,
         transformation=need.transformation.value,
         town=need.town.name if need.town else "",
         budget_wan=float(need.budget_wan) if need.budget_wan is not None else None,
-        deadline=need.deadline, published_at=need.first_published_at or need.created_at,
-        status=need.status.value, version=version_of(need),
+        deadline=need.deadline,
+        published_at=need.first_published_at or need.created_at,
+        status=need.status.value,
+        version=version_of(need),
     )
 
 
@@ -70,10 +83,13 @@ def _public_needs(ids: list[int]) -> list[Need]:
         # An empty IN list becomes a subquery that SQLite tests against every row: ~30 ms
         # at 100,000 needs for a query that found nothing.
         return []
-    return list(db.session.execute(
-        select(Need).where(Need.id.in_(ids), Need.status.in_(PUBLIC_STATUSES))
-        .options(joinedload(Need.industry), joinedload(Need.town))
-    ).scalars())
+    return list(
+        db.session.execute(
+            select(Need)
+            .where(Need.id.in_(ids), Need.status.in_(PUBLIC_STATUSES))
+            .options(joinedload(Need.industry), joinedload(Need.town))
+        ).scalars()
+    )
 
 
 def apply_rows(rows: list[tuple[int, int]], *, lock_timeout: float = 5.0) -> int:
@@ -96,15 +112,22 @@ def apply_pending(*, limit: int | None = None, lock_timeout: float = 5.0) -> int
     """
     done = 0
     while True:
-        query = select(SearchOutbox.id, SearchOutbox.need_id).where(
-            SearchOutbox.applied_at.is_(None)).order_by(SearchOutbox.id).limit(BATCH)
+        query = (
+            select(SearchOutbox.id, SearchOutbox.need_id)
+            .where(SearchOutbox.applied_at.is_(None))
+            .order_by(SearchOutbox.id)
+            .limit(BATCH)
+        )
         rows = [tuple(r) for r in db.session.execute(query).all()]
         db.session.rollback()  # no transaction held while the index is written
         if not rows:
             return done
         done += apply_rows(rows, lock_timeout=lock_timeout)
-        db.session.execute(update(SearchOutbox).where(
-            SearchOutbox.id.in_([r[0] for r in rows])).values(applied_at=utcnow()))
+        db.session.execute(
+            update(SearchOutbox)
+            .where(SearchOutbox.id.in_([r[0] for r in rows]))
+            .values(applied_at=utcnow())
+        )
         db.session.commit()
         if limit is not None and done >= limit:
             return done
@@ -116,8 +139,11 @@ def purge_applied(older_than_days: int = 7) -> int:
 
     from sqlalchemy import delete
 
-    result = db.session.execute(delete(SearchOutbox).where(
-        SearchOutbox.applied_at < utcnow() - timedelta(days=older_than_days)))
+    result = db.session.execute(
+        delete(SearchOutbox).where(
+            SearchOutbox.applied_at < utcnow() - timedelta(days=older_than_days)
+        )
+    )
     db.session.commit()
     return result.rowcount or 0
 
@@ -129,9 +155,13 @@ def pending_count() -> int:
 
 
 def public_documents() -> Iterator[NeedDocument]:
-    query = (select(Need).where(Need.status.in_(PUBLIC_STATUSES)).order_by(Need.id)
-             .options(joinedload(Need.industry), joinedload(Need.town))
-             .execution_options(yield_per=1000))
+    query = (
+        select(Need)
+        .where(Need.status.in_(PUBLIC_STATUSES))
+        .order_by(Need.id)
+        .options(joinedload(Need.industry), joinedload(Need.town))
+        .execution_options(yield_per=1000)
+    )
     for need in db.session.execute(query).scalars():
         yield need_document(need)
 
@@ -144,16 +174,23 @@ def rebuild(*, progress: bool = False, procs: int = 2):
     """
     position = db.session.execute(select(func.max(SearchOutbox.id))).scalar() or 0
     total = db.session.execute(
-        select(func.count(Need.id)).where(Need.status.in_(PUBLIC_STATUSES))).scalar_one()
-    report = get_index().rebuild(public_documents(), total=total, procs=procs,
-                                 progress=progress)
+        select(func.count(Need.id)).where(Need.status.in_(PUBLIC_STATUSES))
+    ).scalar_one()
+    report = get_index().rebuild(public_documents(), total=total, procs=procs, progress=progress)
     db.session.rollback()
-    replay = [tuple(r) for r in db.session.execute(
-        select(SearchOutbox.id, SearchOutbox.need_id).where(SearchOutbox.id > position)).all()]
+    replay = [
+        tuple(r)
+        for r in db.session.execute(
+            select(SearchOutbox.id, SearchOutbox.need_id).where(SearchOutbox.id > position)
+        ).all()
+    ]
     db.session.rollback()
     apply_rows(replay)
-    db.session.execute(update(SearchOutbox).where(
-        SearchOutbox.id <= position, SearchOutbox.applied_at.is_(None)).values(applied_at=utcnow()))
+    db.session.execute(
+        update(SearchOutbox)
+        .where(SearchOutbox.id <= position, SearchOutbox.applied_at.is_(None))
+        .values(applied_at=utcnow())
+    )
     db.session.commit()
     apply_pending()
     return report
@@ -246,9 +283,14 @@ def search_needs(query: str, filters, sort: str, page: int, per_page: int) -> Se
     query = clean_query(query)
     sort = sort if sort in SEARCH_SORTS else "relevance"
     try:
-        result = get_index().search(query, filters=index_filters(filters), sort=sort,
-                                    page=page, per_page=per_page,
-                                    time_limit=current_app.config.get("SEARCH_TIME_LIMIT", 0.5))
+        result = get_index().search(
+            query,
+            filters=index_filters(filters),
+            sort=sort,
+            page=page,
+            per_page=per_page,
+            time_limit=current_app.config.get("SEARCH_TIME_LIMIT", 0.5),
+        )
     except Exception:
         log.exception("search index unavailable; falling back to the database")
         return _fallback(query, filters, sort, page, per_page)
@@ -262,10 +304,17 @@ def search_needs(query: str, filters, sort: str, page: int, per_page: int) -> Se
         if wanted and need.effective_status.value != wanted:
             continue
         rows.append((need, hit))
-    return SearchPage(rows=rows, total=result.total, estimate=result.total_is_estimate,
-                      facets=result.facets, partial=result.partial,
-                      expanded=result.expanded_terms, full_matches=result.full_matches,
-                      page=result.page, per_page=result.per_page)
+    return SearchPage(
+        rows=rows,
+        total=result.total,
+        estimate=result.total_is_estimate,
+        facets=result.facets,
+        partial=result.partial,
+        expanded=result.expanded_terms,
+        full_matches=result.full_matches,
+        page=result.page,
+        per_page=result.per_page,
+    )
 
 
 def _fallback(query: str, filters, sort: str, page: int, per_page: int) -> SearchPage:
@@ -275,10 +324,21 @@ def _fallback(query: str, filters, sort: str, page: int, per_page: int) -> Searc
     terms = [t for t in query.replace("，", " ").split() if t][:5]
     for term in terms:
         pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        select_ = select_.where(Need.title.like(pattern, escape="\\")
-                                | Need.keywords.like(pattern, escape="\\")
-                                | Need.background.like(pattern, escape="\\"))
+        select_ = select_.where(
+            Need.title.like(pattern, escape="\\")
+            | Need.keywords.like(pattern, escape="\\")
+            | Need.background.like(pattern, escape="\\")
+        )
     items, total = page_of(select_, page, per_page)
-    return SearchPage(rows=[(n, None) for n in items], total=total, estimate=False, facets={},
-                      partial=False, expanded={}, full_matches=total, page=page,
-                      per_page=per_page, fallback=True)
+    return SearchPage(
+        rows=[(n, None) for n in items],
+        total=total,
+        estimate=False,
+        facets={},
+        partial=False,
+        expanded={},
+        full_matches=total,
+        page=page,
+        per_page=per_page,
+        fallback=True,
+    )

@@ -18,8 +18,9 @@ def _search_limit() -> str:
 
 
 # Shared by the search page and the JSON API's ranked search (one budget per IP).
-search_throttle = limiter.shared_limit(_search_limit, scope="search",
-                                       exempt_when=lambda: not request.args.get("q"))
+search_throttle = limiter.shared_limit(
+    _search_limit, scope="search", exempt_when=lambda: not request.args.get("q")
+)
 
 # Broader terms offered when a search finds nothing.
 SUGGESTIONS = ["数字化改造", "节能降耗", "废水", "废气", "检测", "自动化", "新材料"]
@@ -38,7 +39,13 @@ def results():
     found = services.search_needs(query, filters, sort, page, 20)
     industries, towns = queries.reference_choices()
     return render_template(
-        "search/results.html", q=query, found=found, filters=filters, sort=sort,
-        industries=industries, towns=towns, status_filters=queries.STATUS_FILTERS,
+        "search/results.html",
+        q=query,
+        found=found,
+        filters=filters,
+        sort=sort,
+        industries=industries,
+        towns=towns,
+        status_filters=queries.STATUS_FILTERS,
         suggestions=SUGGESTIONS,
     )

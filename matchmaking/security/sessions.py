@@ -102,8 +102,9 @@ def enforce() -> object | None:
     session[SEEN_AT] = now
     if password_expired(current_user) and request.endpoint not in EXPIRED_PASSWORD_ALLOWED:
         if _wants_json():
-            return jsonify(error={"code": "password_expired",
-                                  "message": "密码已过期，请先在网页上修改密码"}), 403
+            return jsonify(
+                error={"code": "password_expired", "message": "密码已过期，请先在网页上修改密码"}
+            ), 403
         flash("您的密码已超过有效期，请先修改密码。", "warning")
         return redirect(url_for("accounts.change_password"))
     return None

@@ -29,8 +29,9 @@ def provisioning_uri(secret: str, account: str) -> str:
     )
 
 
-def matching_step(secret: str, code: str, *, last_step: int | None = None,
-                  now: float | None = None) -> int | None:
+def matching_step(
+    secret: str, code: str, *, last_step: int | None = None, now: float | None = None
+) -> int | None:
     """The time step ``code`` belongs to, or None if it is wrong, stale or already used."""
     code = (code or "").strip().replace(" ", "")
     if not secret or len(code) != DIGITS or not code.isdigit():

@@ -40,10 +40,24 @@ def breakdown():
         rows = services.breakdown(by, period, (metric,))
     except ValidationFailed as exc:
         return error(exc.code, exc.message, 400)
-    items = [{"key": r.key, "label": r.label, "count": r.counts[metric],
-              "drill_url": url_for("stats.drill", measure=metric, by=by, key=r.link_key,
-                                   **period.args())}
-             for r in rows]
-    return jsonify(by=by, metric=metric, **{"from": period.start and period.start.isoformat(),
-                                            "to": period.end and period.end.isoformat()},
-                   total=total, items=items)
+    items = [
+        {
+            "key": r.key,
+            "label": r.label,
+            "count": r.counts[metric],
+            "drill_url": url_for(
+                "stats.drill", measure=metric, by=by, key=r.link_key, **period.args()
+            ),
+        }
+        for r in rows
+    ]
+    return jsonify(
+        by=by,
+        metric=metric,
+        **{
+            "from": period.start and period.start.isoformat(),
+            "to": period.end and period.end.isoformat(),
+        },
+        total=total,
+        items=items,
+    )

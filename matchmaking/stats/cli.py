@@ -29,15 +29,18 @@ def progress_command(plan_name: str | None) -> None:
         click.echo(f"\n{metric.label}")
         for year in p.years:
             rate = mp.rate(year)
-            click.echo(f"  {year}  当年 {mp.by_year.get(year, 0):>6}  "
-                       f"累计 {mp.cumulative.get(year, '—')!s:>6}  "
-                       f"目标 {mp.targets.get(year, '—')!s:>6}  "
-                       f"完成率 {'—' if rate is None else f'{rate:.1%}'}")
+            click.echo(
+                f"  {year}  当年 {mp.by_year.get(year, 0):>6}  "
+                f"累计 {mp.cumulative.get(year, '—')!s:>6}  "
+                f"目标 {mp.targets.get(year, '—')!s:>6}  "
+                f"完成率 {'—' if rate is None else f'{rate:.1%}'}"
+            )
         proj = p.projections.get(metric)
         if proj and proj.target is not None:
             state = f"预计缺口 {proj.shortfall}" if proj.short else "可达到目标"
-            click.echo(f"  预测：{proj.target_year} 年末约 {proj.expected}（目标 {proj.target}，"
-                       f"{state}）")
+            click.echo(
+                f"  预测：{proj.target_year} 年末约 {proj.expected}（目标 {proj.target}，{state}）"
+            )
 
 
 @stats_cli.command("export")
@@ -45,8 +48,7 @@ def progress_command(plan_name: str | None) -> None:
 @click.option("--plan", "plan_name", help="规划名称（默认：包含今年的规划）")
 @click.option("--from", "start", help="统计期间起（YYYY-MM-DD）")
 @click.option("--to", "end", help="统计期间止（YYYY-MM-DD）")
-def export_command(path: str, plan_name: str | None, start: str | None,
-                   end: str | None) -> None:
+def export_command(path: str, plan_name: str | None, start: str | None, end: str | None) -> None:
     """Write the dashboard as an Excel workbook (audited as an export)."""
     from matchmaking.errors import ValidationFailed
 

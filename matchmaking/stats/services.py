@@ -78,8 +78,10 @@ class Period:
     def label(self) -> str:
         if self.start is None and self.end is None:
             return "全部时间"
-        return f"{self.start.isoformat() if self.start else '最早'} 至 " \
-               f"{self.end.isoformat() if self.end else '今'}"
+        return (
+            f"{self.start.isoformat() if self.start else '最早'} 至 "
+            f"{self.end.isoformat() if self.end else '今'}"
+        )
 
     def args(self) -> dict[str, str]:
         """Query arguments naming this period (for links)."""
@@ -101,8 +103,8 @@ def _parse_date(raw: str | None, name: str) -> date | None:
         return date.fromisoformat(raw)
     except ValueError:
         raise ValidationFailed(
-            f"日期参数 {name} 无效：“{raw[:20]}”，应为 YYYY-MM-DD 格式的有效日期",
-            code="bad_date") from None
+            f"日期参数 {name} 无效：“{raw[:20]}”，应为 YYYY-MM-DD 格式的有效日期", code="bad_date"
+        ) from None
 
 
 def local_midnight(day: date) -> datetime:
@@ -160,8 +162,9 @@ def _signed(m: Any = Match) -> ColumnElement[bool]:
 
 
 def _converted(m: Any = Match) -> ColumnElement[bool]:
-    return and_(m.status == MatchStatus.converted, m.completed_on.is_not(None),
-                m.confirmed_at.is_not(None))
+    return and_(
+        m.status == MatchStatus.converted, m.completed_on.is_not(None), m.confirmed_at.is_not(None)
+    )
 
 
 # measure → (the match date that counts, the condition on the match)
@@ -181,19 +184,33 @@ def first_matches(measure: str, *, with_solver: bool = False):
     date_of, condition = _MATCH_RULES[measure]
     if with_solver:
         return _ranked_first(measure, date_of, condition)
-    return select(Match.need_id.label("need_id"), func.min(date_of(Match)).label("on")) \
-        .where(condition(Match)).group_by(Match.need_id).subquery(f"first_{measure}")
+    return (
+        select(Match.need_id.label("need_id"), func.min(date_of(Match)).label("on"))
+        .where(condition(Match))
+        .group_by(Match.need_id)
+        .subquery(f"first_{measure}")
+    )
 
 
 def _ranked_first(measure: str, date_of: Any, condition: Any):
-    ranked = select(
-        Match.need_id.label("need_id"), date_of(Match).label("on"), Match.id.label("match_id"),
-        Match.solver_org_id.label("solver_org_id"),
-        func.row_number().over(partition_by=Match.need_id,
-                               order_by=(date_of(Match), Match.id)).label("rn"),
-    ).where(condition(Match)).subquery(f"ranked_{measure}")
-    return select(ranked.c.need_id, ranked.c.on, ranked.c.match_id, ranked.c.solver_org_id) \
-        .where(ranked.c.rn == 1).subquery(f"first_{measure}_by")
+    ranked = (
+        select(
+            Match.need_id.label("need_id"),
+            date_of(Match).label("on"),
+            Match.id.label("match_id"),
+            Match.solver_org_id.label("solver_org_id"),
+            func.row_number()
+            .over(partition_by=Match.need_id, order_by=(date_of(Match), Match.id))
+            .label("rn"),
+        )
+        .where(condition(Match))
+        .subquery(f"ranked_{measure}")
+    )
+    return (
+        select(ranked.c.need_id, ranked.c.on, ranked.c.match_id, ranked.c.solver_org_id)
+        .where(ranked.c.rn == 1)
+        .subquery(f"first_{measure}_by")
+    )
 
 
 def first_signed():
@@ -230,9 +247,14 @@ class Source:
 
 def _source(measure: str, period: Period, *, with_solver: bool = False) -> Source:
     if measure in ("posted", "responded", "posted_converted"):
-        src = Source(Need.__table__, Need.first_published_at, null(), null(),
-                     [Need.first_published_at.is_not(None),
-                      *_ts_range(Need.first_published_at, period)], is_timestamp=True)
+        src = Source(
+            Need.__table__,
+            Need.first_published_at,
+            null(),
+            null(),
+            [Need.first_published_at.is_not(None), *_ts_range(Need.first_published_at, period)],
+            is_timestamp=True,
+        )
         if measure == "responded":
             src.preds.append(_live_bid_exists(RESPONSE_BID_STATUSES))
         elif measure == "posted_converted":
@@ -243,13 +265,18 @@ def _source(measure: str, period: Period, *, with_solver: bool = False) -> Sourc
         return src
     if measure in ("matched", "converted"):
         first = first_matches(measure, with_solver=with_solver)
-        return Source(first.join(Need.__table__, Need.id == first.c.need_id), first.c.on,
-                      first.c.solver_org_id if with_solver else null(),
-                      first.c.match_id if with_solver else null(),
-                      _date_range(first.c.on, period))
-    raise ValidationFailed(f"不支持的指标：“{str(measure)[:30]}”，可选："
-                           + "、".join(f"{k}（{v}）" for k, v in MEASURES.items()),
-                           code="bad_metric")
+        return Source(
+            first.join(Need.__table__, Need.id == first.c.need_id),
+            first.c.on,
+            first.c.solver_org_id if with_solver else null(),
+            first.c.match_id if with_solver else null(),
+            _date_range(first.c.on, period),
+        )
+    raise ValidationFailed(
+        f"不支持的指标：“{str(measure)[:30]}”，可选："
+        + "、".join(f"{k}（{v}）" for k, v in MEASURES.items()),
+        code="bad_metric",
+    )
 
 
 def _dimension_col(by: str, src: Source) -> Any:
@@ -262,8 +289,9 @@ def _dimension_col(by: str, src: Source) -> Any:
         return Need.transformation
     if by == "solver":
         if not src.has_solver:
-            raise ValidationFailed("按揭榜单位分组只适用于对接数（matched）和转化数（converted）",
-                                   code="bad_dimension")
+            raise ValidationFailed(
+                "按揭榜单位分组只适用于对接数（matched）和转化数（converted）", code="bad_dimension"
+            )
         return src.solver_col  # the caller built src with with_solver=True
     return None  # unreachable after check_dimension
 
@@ -273,7 +301,9 @@ def check_measure(measure: str, *, plan_metric: bool = False) -> str:
     if measure not in allowed:
         raise ValidationFailed(
             f"不支持的指标（metric）：“{str(measure)[:30]}”，可选："
-            + "、".join(f"{k}（{MEASURES[k]}）" for k in allowed), code="bad_metric")
+            + "、".join(f"{k}（{MEASURES[k]}）" for k in allowed),
+            code="bad_metric",
+        )
     return measure
 
 
@@ -281,7 +311,9 @@ def check_dimension(by: str) -> str:
     if by not in DIMENSIONS:
         raise ValidationFailed(
             f"不支持的分组维度（by）：“{str(by)[:30]}”，可选："
-            + "、".join(f"{k}（{v}）" for k, v in DIMENSIONS.items()), code="bad_dimension")
+            + "、".join(f"{k}（{v}）" for k, v in DIMENSIONS.items()),
+            code="bad_dimension",
+        )
     return by
 
 
@@ -325,22 +357,34 @@ class Selection:
         return query
 
     def count(self) -> int:
-        src = _source(self.measure, self.period,
-                      with_solver=self.by == "solver" and self.key is not None)
+        src = _source(
+            self.measure, self.period, with_solver=self.by == "solver" and self.key is not None
+        )
         return db.session.execute(self._query(src, func.count())).scalar_one()
 
     def rows(self, limit: int | None = None, offset: int = 0) -> list[DrillRow]:
         src = _source(self.measure, self.period, with_solver=True)
-        query = self._query(src, Need, src.date_col.label("on"), src.solver_col.label("solver_id"),
-                            src.match_col.label("match_id")).order_by(src.date_col, Need.id) \
-            .options(joinedload(Need.organization), joinedload(Need.town),
-                     joinedload(Need.industry))
+        query = (
+            self._query(
+                src,
+                Need,
+                src.date_col.label("on"),
+                src.solver_col.label("solver_id"),
+                src.match_col.label("match_id"),
+            )
+            .order_by(src.date_col, Need.id)
+            .options(
+                joinedload(Need.organization), joinedload(Need.town), joinedload(Need.industry)
+            )
+        )
         if limit is not None:
             query = query.limit(limit).offset(offset)
         result = db.session.execute(query).all()
         solvers = _names(Organization, {r.solver_id for r in result if r.solver_id})
-        return [DrillRow(r.Need, _as_local_date(r.on), solvers.get(r.solver_id), r.match_id)
-                for r in result]
+        return [
+            DrillRow(r.Need, _as_local_date(r.on), solvers.get(r.solver_id), r.match_id)
+            for r in result
+        ]
 
     @property
     def label(self) -> str:
@@ -381,7 +425,9 @@ def by_year(measure: str) -> dict[int, int]:
     if year is None:
         return {}
     rows = db.session.execute(
-        select(year.label("y"), func.count()).select_from(src.from_).where(*src.preds)
+        select(year.label("y"), func.count())
+        .select_from(src.from_)
+        .where(*src.preds)
         .group_by(year)
     ).all()
     return {int(y): n for y, n in sorted(rows) if n}
@@ -419,9 +465,11 @@ class MetricProgress:
         return self.cumulative[year] / target
 
     def as_json(self) -> dict[str, dict[str, int]]:
-        return {"by_year": {str(y): n for y, n in self.by_year.items()},
-                "cumulative": {str(y): n for y, n in self.cumulative.items()},
-                "targets": {str(y): n for y, n in self.targets.items()}}
+        return {
+            "by_year": {str(y): n for y, n in self.by_year.items()},
+            "cumulative": {str(y): n for y, n in self.cumulative.items()},
+            "targets": {str(y): n for y, n in self.targets.items()},
+        }
 
 
 @dataclass
@@ -446,8 +494,7 @@ class Projection:
 
     @property
     def short(self) -> bool:
-        return self.target is not None and self.expected is not None \
-            and self.expected < self.target
+        return self.target is not None and self.expected is not None and self.expected < self.target
 
     @property
     def shortfall(self) -> int:
@@ -484,8 +531,10 @@ class Progress:
         return self.plan.contains(self.as_of.year)
 
     def as_json(self) -> dict[str, Any]:
-        return {"plan": self.plan.name,
-                "metrics": {m.value: mp.as_json() for m, mp in self.metrics.items()}}
+        return {
+            "plan": self.plan.name,
+            "metrics": {m.value: mp.as_json() for m, mp in self.metrics.items()},
+        }
 
 
 def progress(plan: Plan, on: date | None = None) -> Progress:
@@ -520,9 +569,19 @@ def _project(plan: Plan, mp: MetricProgress, on: date) -> Projection | None:
     expected = None
     if target_year is not None:
         expected = base + round(pace * year_days * (target_year - year + 1))
-    return Projection(mp.metric, year, on, ytd, elapsed, year_days, base, projected_year,
-                      target_year, mp.targets.get(target_year) if target_year else None,
-                      expected)
+    return Projection(
+        mp.metric,
+        year,
+        on,
+        ytd,
+        elapsed,
+        year_days,
+        base,
+        projected_year,
+        target_year,
+        mp.targets.get(target_year) if target_year else None,
+        expected,
+    )
 
 
 # --- breakdowns ---------------------------------------------------------------------------------
@@ -551,10 +610,12 @@ def _cube(measure: str, period: Period) -> list[tuple[Any, Any, Any, int]]:
     if key not in memo:
         src = _source(measure, period)
         cols = (Need.industry_id, Need.town_id, Need.transformation)
-        memo[key] = [(i, t, (tr.value if isinstance(tr, Transformation) else tr), n)
-                     for i, t, tr, n in db.session.execute(
-                         select(*cols, func.count()).select_from(src.from_).where(*src.preds)
-                         .group_by(*cols)).all()]
+        memo[key] = [
+            (i, t, (tr.value if isinstance(tr, Transformation) else tr), n)
+            for i, t, tr, n in db.session.execute(
+                select(*cols, func.count()).select_from(src.from_).where(*src.preds).group_by(*cols)
+            ).all()
+        ]
     return memo[key]
 
 
@@ -574,8 +635,9 @@ def grouped_counts(measure: str, by: str, period: Period) -> dict[Any, int]:
     return dict(rows)
 
 
-def breakdown(by: str, period: Period,
-              measures: Iterable[str] = ("posted", "matched", "converted")) -> list[BreakdownRow]:
+def breakdown(
+    by: str, period: Period, measures: Iterable[str] = ("posted", "matched", "converted")
+) -> list[BreakdownRow]:
     """One row per value of the dimension with the count of each measure.
 
     Industries, towns and transformation types are listed whether or not they have data
@@ -596,12 +658,16 @@ def breakdown(by: str, period: Period,
     else:
         names = _names(Organization, {k for k in keys_with_data if k is not None})
         labels = [(k, names.get(k, f"单位#{k}"), 0) for k in names]
-    rows = [BreakdownRow(None if k is None else str(k), label,
-                         {m: counts[m].get(k, 0) for m in measures}, pos)
-            for k, label, pos in labels]
+    rows = [
+        BreakdownRow(
+            None if k is None else str(k), label, {m: counts[m].get(k, 0) for m in measures}, pos
+        )
+        for k, label, pos in labels
+    ]
     if None in keys_with_data:
-        rows.append(BreakdownRow(None, "未填写", {m: counts[m].get(None, 0) for m in measures},
-                                 10**6))
+        rows.append(
+            BreakdownRow(None, "未填写", {m: counts[m].get(None, 0) for m in measures}, 10**6)
+        )
     first = measures[0]
     rows.sort(key=lambda r: (-r.counts[first], r.position, r.label))
     return rows
@@ -661,21 +727,39 @@ def response(period: Period) -> ResponseFigures:
     Days are Beijing calendar days from the day of first publishing to the day of the first
     (not withdrawn) bid, the first signing and the first confirmed conversion.
     """
-    posted_preds = [Need.first_published_at.is_not(None),
-                    *_ts_range(Need.first_published_at, period)]
-    first_bid = select(Bid.need_id.label("need_id"), func.min(Bid.created_at).label("at")) \
-        .where(Bid.status.in_(RESPONSE_BID_STATUSES)).group_by(Bid.need_id).subquery("first_bid")
+    posted_preds = [
+        Need.first_published_at.is_not(None),
+        *_ts_range(Need.first_published_at, period),
+    ]
+    first_bid = (
+        select(Bid.need_id.label("need_id"), func.min(Bid.created_at).label("at"))
+        .where(Bid.status.in_(RESPONSE_BID_STATUSES))
+        .group_by(Bid.need_id)
+        .subquery("first_bid")
+    )
     published_day = local_day(Need.first_published_at)
     medians = []
-    medians.append(_histogram(local_day(first_bid.c.at) - published_day,
-                              first_bid.join(Need.__table__, Need.id == first_bid.c.need_id),
-                              posted_preds))
+    medians.append(
+        _histogram(
+            local_day(first_bid.c.at) - published_day,
+            first_bid.join(Need.__table__, Need.id == first_bid.c.need_id),
+            posted_preds,
+        )
+    )
     for first in (first_signed(), first_converted()):
-        medians.append(_histogram(day_number(first.c.on) - published_day,
-                                  first.join(Need.__table__, Need.id == first.c.need_id),
-                                  posted_preds))
-    return ResponseFigures(period, Selection("posted", period).count(),
-                           Selection("responded", period).count(), *medians)
+        medians.append(
+            _histogram(
+                day_number(first.c.on) - published_day,
+                first.join(Need.__table__, Need.id == first.c.need_id),
+                posted_preds,
+            )
+        )
+    return ResponseFigures(
+        period,
+        Selection("posted", period).count(),
+        Selection("responded", period).count(),
+        *medians,
+    )
 
 
 RISK_DAYS = 30
@@ -692,10 +776,12 @@ def lapse_risk_query(on: date | None = None, days: int = RISK_DAYS) -> Select:
     live = (BidStatus.submitted, BidStatus.shortlisted, BidStatus.accepted)
     return (
         select(Need)
-        .where(Need.status.in_(RISK_STATUSES),
-               Need.first_published_at < local_midnight(on - timedelta(days=days - 1)),
-               ~_live_bid_exists(live),
-               ~exists().where(Match.need_id == Need.id))
+        .where(
+            Need.status.in_(RISK_STATUSES),
+            Need.first_published_at < local_midnight(on - timedelta(days=days - 1)),
+            ~_live_bid_exists(live),
+            ~exists().where(Match.need_id == Need.id),
+        )
         .order_by(Need.first_published_at, Need.id)
     )
 
@@ -703,11 +789,13 @@ def lapse_risk_query(on: date | None = None, days: int = RISK_DAYS) -> Select:
 def lapse_risk(on: date | None = None, limit: int | None = None) -> tuple[list[Need], int]:
     query = lapse_risk_query(on)
     total = db.session.execute(
-        query.with_only_columns(func.count(Need.id)).order_by(None)).scalar_one()
+        query.with_only_columns(func.count(Need.id)).order_by(None)
+    ).scalar_one()
     if limit is not None:
         query = query.limit(limit)
-    query = query.options(joinedload(Need.organization), joinedload(Need.town),
-                          joinedload(Need.industry))
+    query = query.options(
+        joinedload(Need.organization), joinedload(Need.town), joinedload(Need.industry)
+    )
     return list(db.session.execute(query).scalars()), total
 
 
@@ -741,10 +829,22 @@ def town_ranking(period: Period, sort: str = "posted") -> list[TownRank]:
     if sort not in RANK_SORTS:
         raise ValidationFailed("排序方式无效，可选：posted、converted、rate", code="bad_sort")
     # Needs without a town are no town's merit: they stay out of the ranking.
-    rows = [r for r in breakdown("town", period, ("posted", "converted", "posted_converted"))
-            if r.key is not None]
-    ranked = [TownRank(r.key, r.label, r.counts["posted"], r.counts["converted"],
-                       r.counts["posted_converted"], r.position) for r in rows]
+    rows = [
+        r
+        for r in breakdown("town", period, ("posted", "converted", "posted_converted"))
+        if r.key is not None
+    ]
+    ranked = [
+        TownRank(
+            r.key,
+            r.label,
+            r.counts["posted"],
+            r.counts["converted"],
+            r.counts["posted_converted"],
+            r.position,
+        )
+        for r in rows
+    ]
 
     def score(t: TownRank) -> tuple:
         if sort == "rate":  # towns that posted nothing have no rate and come last
@@ -778,8 +878,12 @@ def quick_periods(plan: Plan | None, on: date | None = None) -> list[tuple[str, 
     quarter_start = date(on.year, 3 * ((on.month - 1) // 3) + 1, 1)
     last_q_end = quarter_start - timedelta(days=1)
     last_q_start = date(last_q_end.year, 3 * ((last_q_end.month - 1) // 3) + 1, 1)
-    out = [("本年", Period(date(on.year, 1, 1), on)), ("上年", Period.year(on.year - 1)),
-           ("本季度", Period(quarter_start, on)), ("上季度", Period(last_q_start, last_q_end))]
+    out = [
+        ("本年", Period(date(on.year, 1, 1), on)),
+        ("上年", Period.year(on.year - 1)),
+        ("本季度", Period(quarter_start, on)),
+        ("上季度", Period(last_q_start, last_q_end)),
+    ]
     if plan is not None:
         out.append(("本规划期", plan_period(plan, on)))
     return out
@@ -801,10 +905,23 @@ class Report:
     risk_total: int
 
 
-def report(plan: Plan | None, period: Period, on: date | None = None,
-           rank_by: str = "posted", risk_limit: int | None = None) -> Report:
+def report(
+    plan: Plan | None,
+    period: Period,
+    on: date | None = None,
+    rank_by: str = "posted",
+    risk_limit: int | None = None,
+) -> Report:
     on = on or today()
     risk, risk_total = lapse_risk(on, limit=risk_limit)
-    return Report(plan, period, on, progress(plan, on) if plan else None,
-                  {by: breakdown(by, period) for by in DIMENSIONS}, response(period),
-                  town_ranking(period, rank_by), risk, risk_total)
+    return Report(
+        plan,
+        period,
+        on,
+        progress(plan, on) if plan else None,
+        {by: breakdown(by, period) for by in DIMENSIONS},
+        response(period),
+        town_ranking(period, rank_by),
+        risk,
+        risk_total,
+    )

@@ -38,8 +38,10 @@ def _local_day_sqlite(element, compiler, **kw):
 @compiles(local_day, "postgresql")
 def _local_day_pg(element, compiler, **kw):
     (arg,) = element.clauses
-    return f"(CAST(({compiler.process(arg, **kw)}) AT TIME ZONE {_PG_ZONE} AS DATE) " \
-           "- DATE '2000-01-01')"
+    return (
+        f"(CAST(({compiler.process(arg, **kw)}) AT TIME ZONE {_PG_ZONE} AS DATE) "
+        "- DATE '2000-01-01')"
+    )
 
 
 @compiles(day_number, "sqlite")

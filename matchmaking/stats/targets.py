@@ -82,8 +82,12 @@ class TargetChange:
     after: int | None
 
     def as_dict(self) -> dict:
-        return {"metric": self.metric.value, "year": self.year, "from": self.before,
-                "to": self.after}
+        return {
+            "metric": self.metric.value,
+            "year": self.year,
+            "from": self.before,
+            "to": self.after,
+        }
 
 
 def _check_values(start_year: int, values: dict[tuple[Metric, int], int | None]) -> None:
@@ -103,7 +107,9 @@ def _check_values(start_year: int, values: dict[tuple[Metric, int], int | None])
             if later < earlier:
                 raise ValidationFailed(
                     f"目标为自起始年度起的累计数：{metric.label} {year} 年的目标（{later}）"
-                    f"不能小于之前年度的目标（{earlier}）", code="not_cumulative")
+                    f"不能小于之前年度的目标（{earlier}）",
+                    code="not_cumulative",
+                )
 
 
 def _require_bureau(actor: User) -> None:
@@ -128,13 +134,15 @@ def check_new_plan(name: str, start_year: int, end_year: int) -> str:
     if not MIN_YEAR <= start_year <= MAX_YEAR:
         raise ValidationFailed(f"起始年度须在 {MIN_YEAR}–{MAX_YEAR} 之间", code="bad_year")
     if not start_year <= end_year < start_year + MAX_PLAN_YEARS:
-        raise ValidationFailed(f"截止年度须不早于起始年度，且规划期最长 {MAX_PLAN_YEARS} 年",
-                               code="bad_year")
+        raise ValidationFailed(
+            f"截止年度须不早于起始年度，且规划期最长 {MAX_PLAN_YEARS} 年", code="bad_year"
+        )
     return name
 
 
-def create_plan(actor: User, name: str, start_year: int,
-                values: dict[tuple[Metric, int], int | None]) -> Plan:
+def create_plan(
+    actor: User, name: str, start_year: int, values: dict[tuple[Metric, int], int | None]
+) -> Plan:
     """Add a new plan period with its targets (audited as a configuration change)."""
     _require_bureau(actor)
     name = _clean_name(name)
@@ -145,26 +153,33 @@ def create_plan(actor: User, name: str, start_year: int,
     for (metric, year), value in sorted(values.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         if value is None:
             continue
-        db.session.add(Target(plan=name, plan_start_year=start_year, metric=metric, year=year,
-                              value=value))
+        db.session.add(
+            Target(plan=name, plan_start_year=start_year, metric=metric, year=year, value=value)
+        )
         changes.append(TargetChange(metric, year, None, value))
     db.session.flush()
-    record("target.plan_create", actor=actor, object_type="target_plan",
-           details={"plan": name, "start_year": start_year,
-                    "changes": [c.as_dict() for c in changes]})
+    record(
+        "target.plan_create",
+        actor=actor,
+        object_type="target_plan",
+        details={"plan": name, "start_year": start_year, "changes": [c.as_dict() for c in changes]},
+    )
     return find_plan(name)  # type: ignore[return-value]
 
 
-def update_plan(actor: User, plan: Plan,
-                values: dict[tuple[Metric, int], int | None]) -> list[TargetChange]:
+def update_plan(
+    actor: User, plan: Plan, values: dict[tuple[Metric, int], int | None]
+) -> list[TargetChange]:
     """Set, change or clear targets of an existing plan; returns what changed (audited).
 
     ``values`` maps (metric, year) to the new cumulative value, or None for "no target".
     Cells not named keep their value.
     """
     _require_bureau(actor)
-    rows = {(t.metric, t.year): t for t in db.session.execute(
-        select(Target).where(Target.plan == plan.name)).scalars()}
+    rows = {
+        (t.metric, t.year): t
+        for t in db.session.execute(select(Target).where(Target.plan == plan.name)).scalars()
+    }
     merged = {key: row.value for key, row in rows.items()} | values
     _check_values(plan.start_year, merged)
     changes: list[TargetChange] = []
@@ -176,13 +191,24 @@ def update_plan(actor: User, plan: Plan,
         if value is None:
             db.session.delete(row)
         elif row is None:
-            db.session.add(Target(plan=plan.name, plan_start_year=plan.start_year,
-                                  metric=metric, year=year, value=value))
+            db.session.add(
+                Target(
+                    plan=plan.name,
+                    plan_start_year=plan.start_year,
+                    metric=metric,
+                    year=year,
+                    value=value,
+                )
+            )
         else:
             row.value = value
         changes.append(TargetChange(metric, year, before, value))
     if changes:
         db.session.flush()
-        record("target.update", actor=actor, object_type="target_plan",
-               details={"plan": plan.name, "changes": [c.as_dict() for c in changes]})
+        record(
+            "target.update",
+            actor=actor,
+            object_type="target_plan",
+            details={"plan": plan.name, "changes": [c.as_dict() for c in changes]},
+        )
     return changes

@@ -30,16 +30,23 @@ DRILL_PAGE_SIZE = 50
 # total), the printable report 100.
 RISK_PAGE_LIMIT = 200
 EXPORT_RISK_LIMIT = 2000
-TABS = [("stats.dashboard", "目标进度"), ("stats.breakdown", "分类统计"),
-        ("stats.response", "响应情况"), ("stats.ranking", "镇街赛马")]
+TABS = [
+    ("stats.dashboard", "目标进度"),
+    ("stats.breakdown", "分类统计"),
+    ("stats.response", "响应情况"),
+    ("stats.ranking", "镇街赛马"),
+]
 
 
 @bp.context_processor
 def _calendar_helpers() -> dict:
     from datetime import date
 
-    return {"year_start": lambda y: date(y, 1, 1), "year_end": lambda y: date(y, 12, 31),
-            "local_date": lambda dt: local(dt).date() if dt else None}
+    return {
+        "year_start": lambda y: date(y, 1, 1),
+        "year_end": lambda y: date(y, 12, 31),
+        "local_date": lambda dt: local(dt).date() if dt else None,
+    }
 
 
 def _plan() -> Plan | None:
@@ -61,16 +68,28 @@ def _period(plan: Plan | None, default: Period | None = None) -> Period:
 def _common(plan: Plan | None, period: Period, **extra_args: str) -> dict:
     plan_args = {"plan": plan.name} if plan else {}
     endpoint = request.endpoint or "stats.dashboard"
-    quick_links = [(label, url_for(endpoint, **plan_args, **p.args(), **extra_args))
-                   for label, p in services.quick_periods(plan)]
-    tabs = [(e, label, url_for(e, **plan_args, **(period.args() if e != "stats.ranking" else {})))
-            for e, label in TABS]
-    return {"plan": plan, "plans": targets.plans(), "period": period,
-            "quick_links": quick_links, "tabs": tabs, "today": today(),
-            "export_args": plan_args | period.args(),
-            "measures": services.MEASURES, "measure_help": services.MEASURE_HELP,
-            "dimensions": services.DIMENSIONS, "metrics": METRICS,
-            "plan_args": plan_args}
+    quick_links = [
+        (label, url_for(endpoint, **plan_args, **p.args(), **extra_args))
+        for label, p in services.quick_periods(plan)
+    ]
+    tabs = [
+        (e, label, url_for(e, **plan_args, **(period.args() if e != "stats.ranking" else {})))
+        for e, label in TABS
+    ]
+    return {
+        "plan": plan,
+        "plans": targets.plans(),
+        "period": period,
+        "quick_links": quick_links,
+        "tabs": tabs,
+        "today": today(),
+        "export_args": plan_args | period.args(),
+        "measures": services.MEASURES,
+        "measure_help": services.MEASURE_HELP,
+        "dimensions": services.DIMENSIONS,
+        "metrics": METRICS,
+        "plan_args": plan_args,
+    }
 
 
 @bp.get("/")
@@ -80,8 +99,9 @@ def dashboard():
     period = _period(plan)
     prog = services.progress(plan) if plan else None
     _, risk_total = services.lapse_risk(limit=0)
-    return render_template("stats/dashboard.html", progress=prog, risk_total=risk_total,
-                           **_common(plan, period))
+    return render_template(
+        "stats/dashboard.html", progress=prog, risk_total=risk_total, **_common(plan, period)
+    )
 
 
 @bp.get("/breakdown")
@@ -99,9 +119,14 @@ def response():
     plan = _plan()
     period = _period(plan)
     risk, risk_total = services.lapse_risk(limit=RISK_PAGE_LIMIT)
-    return render_template("stats/response.html", figures=services.response(period),
-                           risk=risk, risk_total=risk_total, risk_days=services.RISK_DAYS,
-                           **_common(plan, period))
+    return render_template(
+        "stats/response.html",
+        figures=services.response(period),
+        risk=risk,
+        risk_total=risk_total,
+        risk_days=services.RISK_DAYS,
+        **_common(plan, period),
+    )
 
 
 @bp.get("/ranking")
@@ -111,9 +136,13 @@ def ranking():
     on = today()
     period = _period(plan, Period(on.replace(month=1, day=1), on))
     sort = request.args.get("sort", "posted")
-    return render_template("stats/ranking.html", ranking=services.town_ranking(period, sort),
-                           sort=sort, sorts=services.RANK_SORTS,
-                           **_common(plan, period, sort=sort))
+    return render_template(
+        "stats/ranking.html",
+        ranking=services.town_ranking(period, sort),
+        sort=sort,
+        sorts=services.RANK_SORTS,
+        **_common(plan, period, sort=sort),
+    )
 
 
 @bp.get("/drill")
@@ -122,19 +151,29 @@ def drill():
     """The needs behind a number: the same query as the count, listed."""
     args = request.args
     period = Period.parse(args.get("from"), args.get("to"))
-    selection = Selection(args.get("measure", ""), period, args.get("by") or None,
-                          args.get("key") if args.get("by") else None)
+    selection = Selection(
+        args.get("measure", ""),
+        period,
+        args.get("by") or None,
+        args.get("key") if args.get("by") else None,
+    )
     page = int_arg(args, "page", 1)
     total = selection.count()
     rows = selection.rows(limit=DRILL_PAGE_SIZE, offset=(page - 1) * DRILL_PAGE_SIZE)
     value_label = None
     if selection.by:
         value_label = _key_label(selection.by, selection.key)
-    return render_template("stats/drill.html", selection=selection, total=total,
-                           page=Page(rows, total, page, DRILL_PAGE_SIZE),
-                           value_label=value_label, period=period,
-                           measures=services.MEASURES, measure_help=services.MEASURE_HELP,
-                           dimensions=services.DIMENSIONS)
+    return render_template(
+        "stats/drill.html",
+        selection=selection,
+        total=total,
+        page=Page(rows, total, page, DRILL_PAGE_SIZE),
+        value_label=value_label,
+        period=period,
+        measures=services.MEASURES,
+        measure_help=services.MEASURE_HELP,
+        dimensions=services.DIMENSIONS,
+    )
 
 
 def _key_label(by: str, key: str | None) -> str:
@@ -158,8 +197,9 @@ def _report(risk_limit: int | None = None) -> services.Report:
     plan = _plan()
     on = today()
     period = _period(plan)
-    return services.report(plan, period, on, rank_by=request.args.get("sort", "posted"),
-                           risk_limit=risk_limit)
+    return services.report(
+        plan, period, on, rank_by=request.args.get("sort", "posted"), risk_limit=risk_limit
+    )
 
 
 @bp.get("/report")
@@ -181,10 +221,14 @@ def export_xlsx():
     filename = f"揭榜统计_{r.as_of.isoformat()}.xlsx"
     from urllib.parse import quote
 
-    return Response(data, mimetype="application/vnd.openxmlformats-officedocument."
-                                   "spreadsheetml.sheet",
-                    headers={"Content-Disposition": "attachment; filename=stats.xlsx; "
-                                                    f"filename*=UTF-8''{quote(filename)}"})
+    return Response(
+        data,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": "attachment; filename=stats.xlsx; "
+            f"filename*=UTF-8''{quote(filename)}"
+        },
+    )
 
 
 # --- targets -----------------------------------------------------------------------------------
@@ -203,13 +247,18 @@ def target_new():
     form = NewPlanForm()
     if form.validate_on_submit():
         try:
-            name = targets.check_new_plan(form.name.data, form.start_year.data,
-                                          form.end_year.data)
+            name = targets.check_new_plan(form.name.data, form.start_year.data, form.end_year.data)
         except DomainError as exc:
             form.form_errors.append(exc.message)
         else:
-            return redirect(url_for("stats.target_edit", plan=name, start=form.start_year.data,
-                                    end=form.end_year.data))
+            return redirect(
+                url_for(
+                    "stats.target_edit",
+                    plan=name,
+                    start=form.start_year.data,
+                    end=form.end_year.data,
+                )
+            )
     return render_template("stats/target_new.html", form=form)
 
 
@@ -228,8 +277,10 @@ def target_edit():
             flash(exc.message, "danger")
             return redirect(url_for("stats.target_new"))
         plan = Plan(name, start)
-    years = range(plan.start_year,
-                  min(max(plan.end_year, end), plan.start_year + targets.MAX_PLAN_YEARS - 1) + 1)
+    years = range(
+        plan.start_year,
+        min(max(plan.end_year, end), plan.start_year + targets.MAX_PLAN_YEARS - 1) + 1,
+    )
     form = target_grid_form(years, plan.targets)
     if form.validate_on_submit():
         values = grid_values(form, years)
@@ -250,6 +301,13 @@ def target_edit():
             else:
                 flash("没有修改任何目标。", "info")
             return redirect(url_for("stats.target_list"))
-    return render_template("stats/target_edit.html", form=form, plan=plan, years=years,
-                           is_new=is_new, metrics=METRICS, cell_name=cell_name,
-                           end=years[-1])
+    return render_template(
+        "stats/target_edit.html",
+        form=form,
+        plan=plan,
+        years=years,
+        is_new=is_new,
+        metrics=METRICS,
+        cell_name=cell_name,
+        end=years[-1],
+    )

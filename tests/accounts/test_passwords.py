@@ -11,8 +11,9 @@ def test_weak_passwords_are_rejected(pw):
     assert passwords.problems(pw)
 
 
-@pytest.mark.parametrize("pw", ["Tongxiang-2026-揭榜!",
-                                "桐乡市濮院镇毛衫产业园区技术需求发榜平台账号密码" * 2 + "Ab1"])
+@pytest.mark.parametrize(
+    "pw", ["Tongxiang-2026-揭榜!", "桐乡市濮院镇毛衫产业园区技术需求发榜平台账号密码" * 2 + "Ab1"]
+)
 def test_strong_passwords_are_accepted(pw):
     assert passwords.problems(pw) == []
 

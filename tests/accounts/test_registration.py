@@ -9,11 +9,17 @@ from tests import factories
 
 def form(**overrides):
     data = {
-        "org_name": "桐乡市新注册化纤有限公司", "kind": "enterprise",
-        "uscc": uscc.make("91330483MA2D00001"), "town_id": str(factories.town().id),
-        "industry_ids": [str(factories.industry().id)], "contact_name": "赵工",
-        "contact_phone": "13812345678", "user_name": "赵工", "email": "zhao@example.cn",
-        "password": factories.PASSWORD, "password2": factories.PASSWORD,
+        "org_name": "桐乡市新注册化纤有限公司",
+        "kind": "enterprise",
+        "uscc": uscc.make("91330483MA2D00001"),
+        "town_id": str(factories.town().id),
+        "industry_ids": [str(factories.industry().id)],
+        "contact_name": "赵工",
+        "contact_phone": "13812345678",
+        "user_name": "赵工",
+        "email": "zhao@example.cn",
+        "password": factories.PASSWORD,
+        "password2": factories.PASSWORD,
     }
     data.update(overrides)
     return data
@@ -56,8 +62,12 @@ def test_enterprise_must_give_a_town(client):
 def test_duplicate_email_is_refused(client, enterprise):
     response = client.post("/register", data=form(email=enterprise.email))
     assert "该邮箱已注册" in response.get_data(as_text=True)
-    assert db.session.execute(select(Organization).where(
-        Organization.name == "桐乡市新注册化纤有限公司")).first() is None
+    assert (
+        db.session.execute(
+            select(Organization).where(Organization.name == "桐乡市新注册化纤有限公司")
+        ).first()
+        is None
+    )
 
 
 def test_bureau_verifies_and_rejects(client, login, bureau):
@@ -73,9 +83,15 @@ def test_bureau_verifies_and_rejects(client, login, bureau):
     client.post(f"/bureau/organizations/{other.id}/reject", data={"reason": "证照信息不符"})
     db.session.expire_all()
     assert other.status is OrgStatus.rejected and other.reject_reason == "证照信息不符"
-    events = db.session.execute(
-        select(AuditEvent).where(AuditEvent.action.like("organization.%"))
-        .order_by(AuditEvent.id)).scalars().all()
+    events = (
+        db.session.execute(
+            select(AuditEvent)
+            .where(AuditEvent.action.like("organization.%"))
+            .order_by(AuditEvent.id)
+        )
+        .scalars()
+        .all()
+    )
     assert [(e.action, e.from_state, e.to_state, e.actor_id) for e in events] == [
         ("organization.verify", "unverified", "verified", bureau.id),
         ("organization.reject", "unverified", "rejected", bureau.id),

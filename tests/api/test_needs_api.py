@@ -3,8 +3,18 @@ from datetime import timedelta
 from matchmaking.timeutil import today
 from tests import factories
 
-SUMMARY_KEYS = {"id", "ref", "title", "industry", "transformation", "town", "budget_wan",
-                "deadline", "status", "published_at"}
+SUMMARY_KEYS = {
+    "id",
+    "ref",
+    "title",
+    "industry",
+    "transformation",
+    "town",
+    "budget_wan",
+    "deadline",
+    "status",
+    "published_at",
+}
 
 
 def test_list_returns_published_needs_with_the_documented_shape(client, enterprise, bureau):
@@ -22,9 +32,15 @@ def test_list_returns_published_needs_with_the_documented_shape(client, enterpri
 
 def test_filters_and_paging(client, enterprise, bureau):
     for n in range(5):
-        factories.need(enterprise, "published", bureau=bureau, title=f"需求{n}",
-                       transformation=__import__("matchmaking.needs.models", fromlist=["x"])
-                       .Transformation("green" if n % 2 else "digital"))
+        factories.need(
+            enterprise,
+            "published",
+            bureau=bureau,
+            title=f"需求{n}",
+            transformation=__import__("matchmaking.needs.models", fromlist=["x"]).Transformation(
+                "green" if n % 2 else "digital"
+            ),
+        )
     body = client.get("/api/v1/needs?transformation=green&per_page=1&page=2").get_json()
     assert body["total"] == 2 and len(body["items"]) == 1 and body["page"] == 2
     assert client.get("/api/v1/needs?per_page=5000").get_json()["per_page"] == 100
@@ -50,8 +66,9 @@ def test_non_public_needs_are_404(client, enterprise):
 def test_closed_needs_show_with_status_all(client, enterprise, bureau):
     import time_machine
 
-    need = factories.need(enterprise, "published", bureau=bureau,
-                          deadline=today() + timedelta(days=1))
+    need = factories.need(
+        enterprise, "published", bureau=bureau, deadline=today() + timedelta(days=1)
+    )
     with time_machine.travel(need.deadline + timedelta(days=1), tick=False):
         assert client.get("/api/v1/needs").get_json()["total"] == 0
         items = client.get("/api/v1/needs?status=all").get_json()["items"]

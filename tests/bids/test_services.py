@@ -36,27 +36,38 @@ def actions(kind: str):
     }[kind]
 
 
-ALLOWED = {"update": "author", "withdraw": "author", "shortlist": "owner", "accept": "owner",
-           "decline": "owner"}
+ALLOWED = {
+    "update": "author",
+    "withdraw": "author",
+    "shortlist": "owner",
+    "accept": "owner",
+    "decline": "owner",
+}
 
 
 @pytest.mark.parametrize("action", sorted(ALLOWED))
-@pytest.mark.parametrize("role", ["author", "colleague", "other_solver", "owner",
-                                  "other_enterprise", "bureau"])
-def test_bid_action_matrix(app, need, enterprise, other_enterprise, solver, bureau, role,
-                           action):
+@pytest.mark.parametrize(
+    "role", ["author", "colleague", "other_solver", "owner", "other_enterprise", "bureau"]
+)
+def test_bid_action_matrix(app, need, enterprise, other_enterprise, solver, bureau, role, action):
     bid = util.bid(need, solver)
     actor = {
-        "author": solver, "colleague": factories.user("university", org=solver.organization),
-        "other_solver": factories.user("institute"), "owner": enterprise,
-        "other_enterprise": other_enterprise, "bureau": bureau,
+        "author": solver,
+        "colleague": factories.user("university", org=solver.organization),
+        "other_solver": factories.user("institute"),
+        "owner": enterprise,
+        "other_enterprise": other_enterprise,
+        "bureau": bureau,
     }[role]
     allowed = ALLOWED[action] == role or (ALLOWED[action] == "author" and role == "colleague")
     if allowed:
         actions(action)(bid, actor)
         db.session.commit()
-        assert db.session.execute(sa.select(AuditEvent).where(
-            AuditEvent.action == f"bid.{action}", AuditEvent.object_id == bid.id)).scalar()
+        assert db.session.execute(
+            sa.select(AuditEvent).where(
+                AuditEvent.action == f"bid.{action}", AuditEvent.object_id == bid.id
+            )
+        ).scalar()
     else:
         with pytest.raises(PermissionDenied):
             actions(action)(bid, actor)
@@ -66,11 +77,15 @@ def test_bid_action_matrix(app, need, enterprise, other_enterprise, solver, bure
 
 # (from state, action) → allowed; every other pair is an IllegalTransition
 TRANSITIONS = {
-    ("submitted", "update"), ("shortlisted", "update"),
-    ("submitted", "withdraw"), ("shortlisted", "withdraw"),
+    ("submitted", "update"),
+    ("shortlisted", "update"),
+    ("submitted", "withdraw"),
+    ("shortlisted", "withdraw"),
     ("submitted", "shortlist"),
-    ("submitted", "accept"), ("shortlisted", "accept"),
-    ("submitted", "decline"), ("shortlisted", "decline"),
+    ("submitted", "accept"),
+    ("shortlisted", "accept"),
+    ("submitted", "decline"),
+    ("shortlisted", "decline"),
 }
 
 
@@ -107,15 +122,19 @@ def test_submit_writes_bid_and_audit(need, solver):
     bid = util.bid(need, solver, price_wan=None)
     assert bid.status is BidStatus.submitted and bid.price_wan is None
     assert bid.price_label == "面议"
-    event = db.session.execute(sa.select(AuditEvent).where(
-        AuditEvent.action == "bid.submit")).scalar_one()
+    event = db.session.execute(
+        sa.select(AuditEvent).where(AuditEvent.action == "bid.submit")
+    ).scalar_one()
     assert event.actor_id == solver.id and event.object_id == bid.id
 
 
 @pytest.mark.parametrize("who", ["enterprise", "bureau", "unverified_solver"])
 def test_only_verified_solvers_bid(need, enterprise, bureau, who):
-    actor = {"enterprise": enterprise, "bureau": bureau,
-             "unverified_solver": factories.user("institute", verified=False)}[who]
+    actor = {
+        "enterprise": enterprise,
+        "bureau": bureau,
+        "unverified_solver": factories.user("institute", verified=False),
+    }[who]
     with pytest.raises(PermissionDenied):
         services.submit_bid(need, actor, util.bid_data())
 
@@ -155,8 +174,15 @@ def test_second_live_bid_from_same_org_fails_cleanly(need, solver):
 
 def test_the_database_itself_forbids_a_second_live_bid(need, solver):
     util.bid(need, solver)
-    db.session.add(Bid(need_id=need.id, organization_id=solver.organization_id,
-                       approach="x", team_lead="y", duration_months=3))
+    db.session.add(
+        Bid(
+            need_id=need.id,
+            organization_id=solver.organization_id,
+            approach="x",
+            team_lead="y",
+            duration_months=3,
+        )
+    )
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
@@ -198,10 +224,17 @@ def test_withdraw_is_allowed_after_the_deadline_before_a_decision(need, solver):
     assert bid.status is BidStatus.withdrawn
 
 
-@pytest.mark.parametrize("bad", [
-    {"duration_months": 0}, {"duration_months": 121}, {"price_wan": Decimal("-1")},
-    {"price_wan": Decimal("1.234")}, {"approach": "  "}, {"team_lead": ""},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"duration_months": 0},
+        {"duration_months": 121},
+        {"price_wan": Decimal("-1")},
+        {"price_wan": Decimal("1.234")},
+        {"approach": "  "},
+        {"team_lead": ""},
+    ],
+)
 def test_bid_data_is_validated(need, solver, bad):
     with pytest.raises(ValidationFailed):
         services.submit_bid(need, solver, util.bid_data(**bad))
@@ -246,8 +279,9 @@ def test_decline_other_bids(need, enterprise, solver):
     services.accept_bid(chosen, enterprise)
     assert services.decline_other_bids(need, enterprise, "已选定其他单位") == 2
     db.session.commit()
-    assert all(b.status is BidStatus.declined and b.decline_reason == "已选定其他单位"
-               for b in others)
+    assert all(
+        b.status is BidStatus.declined and b.decline_reason == "已选定其他单位" for b in others
+    )
 
 
 def test_counts(need, enterprise, solver):
@@ -260,6 +294,7 @@ def test_counts(need, enterprise, solver):
 
 
 # --- questions ---------------------------------------------------------------------------------
+
 
 def test_question_and_answer(need, enterprise, other_enterprise, solver):
     q = services.ask_question(need, solver, "是否提供样品？")

@@ -19,16 +19,29 @@ SECRET_APPROACH = "SECRET-APPROACH-9d1c 多光谱融合"
 @pytest.fixture
 def world(client, enterprise, other_enterprise, solver, bureau):
     need = factories.need(enterprise, "published", bureau=bureau)
-    login_as = {"author": solver, "other_solver": factories.user("institute"),
-                "owner": enterprise, "other_enterprise": other_enterprise, "bureau": bureau,
-                "anonymous": None}
+    login_as = {
+        "author": solver,
+        "other_solver": factories.user("institute"),
+        "owner": enterprise,
+        "other_enterprise": other_enterprise,
+        "bureau": bureau,
+        "anonymous": None,
+    }
     # The author bids through the page, with a PDF attachment.
     r = _login(client, solver)
-    r = client.post(f"/needs/{need.id}/bids/new", data={
-        "approach": SECRET_APPROACH, "team_lead": "李教授", "team_members": "张博士",
-        "duration_months": "10", "price_wan": "77.5", "prior_results": "专利 2 项",
-        "attachment": util.pdf_file("技术方案.pdf"),
-    }, content_type="multipart/form-data")
+    r = client.post(
+        f"/needs/{need.id}/bids/new",
+        data={
+            "approach": SECRET_APPROACH,
+            "team_lead": "李教授",
+            "team_members": "张博士",
+            "duration_months": "10",
+            "price_wan": "77.5",
+            "prior_results": "专利 2 项",
+            "attachment": util.pdf_file("技术方案.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
     assert r.status_code == 302, r.get_data(as_text=True)
     client.post("/logout")
     bid = services.live_bid_of(need, solver.organization_id)
@@ -140,9 +153,15 @@ def test_public_questions_api_hides_the_asker(client, world, enterprise):
     services.answer_question(q, enterprise, "5 kg")
     db.session.commit()
     data = client.get(f"/api/v1/needs/{world['need'].id}/questions").json
-    assert data["items"] == [{"id": q.id, "body": "样品数量？", "answer": "5 kg",
-                              "asked_at": q.created_at.isoformat(),
-                              "answered_at": q.answered_at.isoformat()}]
+    assert data["items"] == [
+        {
+            "id": q.id,
+            "body": "样品数量？",
+            "answer": "5 kg",
+            "asked_at": q.created_at.isoformat(),
+            "answered_at": q.answered_at.isoformat(),
+        }
+    ]
 
 
 def test_my_bids_lists_only_my_organization(client, world):
@@ -152,8 +171,9 @@ def test_my_bids_lists_only_my_organization(client, world):
     assert world["need"].title not in html
     token = issue_token(other)
     db.session.commit()
-    assert client.get("/api/v1/bids", headers={"Authorization": f"Bearer {token}"}
-                      ).json["total"] == 0
+    assert (
+        client.get("/api/v1/bids", headers={"Authorization": f"Bearer {token}"}).json["total"] == 0
+    )
 
 
 def test_stored_file_is_outside_the_web_root_under_a_random_name(app, world):

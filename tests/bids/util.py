@@ -15,9 +15,14 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def bid_data(**overrides) -> bid_services.BidData:
-    values = dict(approach="基于高速工业相机与深度学习的断头识别方案。", team_lead="李教授",
-                  team_members="张博士\n王工程师", duration_months=12,
-                  price_wan=Decimal("45"), prior_results="发明专利 2 项。")
+    values = dict(
+        approach="基于高速工业相机与深度学习的断头识别方案。",
+        team_lead="李教授",
+        team_members="张博士\n王工程师",
+        duration_months=12,
+        price_wan=Decimal("45"),
+        prior_results="发明专利 2 项。",
+    )
     values.update(overrides)
     return bid_services.BidData(**values)
 
@@ -34,8 +39,13 @@ def match(need, solver, owner, *, state: str = "negotiating", bureau=None):
     b = bid(need, solver)
     m = bid_services.accept_bid(b, owner)
     if state in ("signed", "recorded", "converted"):
-        match_services.sign_match(m, owner, match_services.SignData(
-            signed_on=today(), contract_amount_wan=Decimal("40"), contract_reg_no="33048301"))
+        match_services.sign_match(
+            m,
+            owner,
+            match_services.SignData(
+                signed_on=today(), contract_amount_wan=Decimal("40"), contract_reg_no="33048301"
+            ),
+        )
     if state in ("recorded", "converted"):
         match_services.record_conversion(m, owner, today(), "完成中试，已在两条产线应用。")
     if state == "converted":

@@ -8,8 +8,16 @@ from tests import factories
 
 def test_create_user_prompts_twice_and_creates_a_verified_organization(runner):
     result = runner.invoke(
-        args=["accounts", "create-user", "--email", "chief@kjj.tongxiang.gov.cn", "--role",
-              "bureau", "--org", "桐乡市科学技术局"],
+        args=[
+            "accounts",
+            "create-user",
+            "--email",
+            "chief@kjj.tongxiang.gov.cn",
+            "--role",
+            "bureau",
+            "--org",
+            "桐乡市科学技术局",
+        ],
         input=f"{factories.PASSWORD}\n{factories.PASSWORD}\n",
     )
     assert result.exit_code == 0, result.output
@@ -30,8 +38,16 @@ def test_create_user_refuses_mismatched_or_weak_passwords(runner):
 def test_create_user_with_existing_organization_of_another_kind(runner):
     factories.organization("enterprise", name="某企业")
     result = runner.invoke(
-        args=["accounts", "create-user", "--email", "x@y.cn", "--role", "bureau",
-              "--org", "某企业"],
+        args=[
+            "accounts",
+            "create-user",
+            "--email",
+            "x@y.cn",
+            "--role",
+            "bureau",
+            "--org",
+            "某企业",
+        ],
         input=f"{factories.PASSWORD}\n{factories.PASSWORD}\n",
     )
     assert result.exit_code != 0 and "角色与单位类型不符" in result.output
@@ -41,15 +57,26 @@ def test_demo_seed_makes_a_living_site_with_random_passwords(runner):
     result = runner.invoke(args=["demo", "seed", "--if-empty"])
     assert result.exit_code == 0, result.output
     statuses = set(db.session.execute(select(Need.status)).scalars())
-    assert {NeedStatus.draft, NeedStatus.submitted, NeedStatus.returned, NeedStatus.published,
-            NeedStatus.closed, NeedStatus.withdrawn, NeedStatus.lapsed} <= statuses
+    assert {
+        NeedStatus.draft,
+        NeedStatus.submitted,
+        NeedStatus.returned,
+        NeedStatus.published,
+        NeedStatus.closed,
+        NeedStatus.withdrawn,
+        NeedStatus.lapsed,
+    } <= statuses
     assert db.session.execute(select(Need.id)).scalars().all().__len__() >= 40
     lines = [line for line in result.output.splitlines() if "@demo.tongxiang" in line]
     passwords = [line.split()[-1] for line in lines]
     assert len(set(passwords)) == len(passwords) >= 3
     bureau = db.session.execute(select(User).where(User.role == Role.bureau)).scalar_one()
     assert bureau.check_password(passwords[0])
-    assert db.session.execute(select(Organization).where(
-        Organization.status == OrgStatus.unverified)).first() is not None
+    assert (
+        db.session.execute(
+            select(Organization).where(Organization.status == OrgStatus.unverified)
+        ).first()
+        is not None
+    )
     again = runner.invoke(args=["demo", "seed", "--if-empty"])
     assert again.exit_code == 0 and "跳过" in again.output

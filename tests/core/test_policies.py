@@ -8,7 +8,8 @@ EXEMPT = {"static"}
 
 def test_every_endpoint_declares_a_policy(app):
     missing = [
-        rule.endpoint for rule in app.url_map.iter_rules()
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
         if rule.endpoint not in EXEMPT and policy_of(app.view_functions[rule.endpoint]) is None
     ]
     assert missing == []

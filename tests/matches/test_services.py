@@ -28,8 +28,16 @@ def need(enterprise, bureau):
 
 
 def sign_data(**kw):
-    return services.SignData(**({"signed_on": today(), "contract_amount_wan": Decimal("40"),
-                                 "contract_reg_no": "330483"} | kw))
+    return services.SignData(
+        **(
+            {
+                "signed_on": today(),
+                "contract_amount_wan": Decimal("40"),
+                "contract_reg_no": "330483",
+            }
+            | kw
+        )
+    )
 
 
 ACTIONS = {
@@ -58,8 +66,13 @@ ROLES = ["owner", "solver", "other_solver", "other_enterprise", "bureau"]
 def test_role_matrix(need, enterprise, other_enterprise, solver, bureau, action, role):
     state = sorted(RULES[action][0])[-1] if action != "sign" else "negotiating"
     m = util.match(need, solver, enterprise, state=state, bureau=bureau)
-    actor = {"owner": enterprise, "solver": solver, "other_solver": factories.user("institute"),
-             "other_enterprise": other_enterprise, "bureau": bureau}[role]
+    actor = {
+        "owner": enterprise,
+        "solver": solver,
+        "other_solver": factories.user("institute"),
+        "other_enterprise": other_enterprise,
+        "bureau": bureau,
+    }[role]
     if role in RULES[action][1]:
         ACTIONS[action](m, actor)
         db.session.commit()
@@ -78,9 +91,19 @@ def test_transition_matrix(need, enterprise, solver, bureau, action, state):
     if state in RULES[action][0]:
         ACTIONS[action](m, actor)
         db.session.commit()
-        assert db.session.execute(sa.select(AuditEvent).where(
-            AuditEvent.object_type == "match", AuditEvent.object_id == m.id,
-            AuditEvent.action.like("match.%")).order_by(AuditEvent.id.desc())).scalars().first()
+        assert (
+            db.session.execute(
+                sa.select(AuditEvent)
+                .where(
+                    AuditEvent.object_type == "match",
+                    AuditEvent.object_id == m.id,
+                    AuditEvent.action.like("match.%"),
+                )
+                .order_by(AuditEvent.id.desc())
+            )
+            .scalars()
+            .first()
+        )
     else:
         with pytest.raises(IllegalTransition):
             ACTIONS[action](m, actor)
@@ -108,13 +131,21 @@ def test_need_follows_its_matches(need, enterprise, solver, bureau):
     services.confirm_conversion(m, bureau)
     db.session.commit()
     assert need.status is NeedStatus.converted and m.confirmed_at and m.confirmed_by_id
-    actions = db.session.execute(sa.select(AuditEvent.action).where(
-        AuditEvent.object_type == "need", AuditEvent.object_id == need.id)).scalars().all()
+    actions = (
+        db.session.execute(
+            sa.select(AuditEvent.action).where(
+                AuditEvent.object_type == "need", AuditEvent.object_id == need.id
+            )
+        )
+        .scalars()
+        .all()
+    )
     assert "need.match" in actions and "need.convert" in actions
 
 
-def test_closed_need_becomes_matched_and_a_second_conversion_counts_once(need, enterprise,
-                                                                         solver, bureau):
+def test_closed_need_becomes_matched_and_a_second_conversion_counts_once(
+    need, enterprise, solver, bureau
+):
     b1 = util.bid(need, solver)
     b2 = util.bid(need, factories.user("institute"))
     need.deadline = today() - timedelta(days=1)
@@ -128,8 +159,14 @@ def test_closed_need_becomes_matched_and_a_second_conversion_counts_once(need, e
         services.confirm_conversion(m, bureau)
     db.session.commit()
     assert need.status is NeedStatus.converted
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "need.convert", AuditEvent.object_id == need.id)) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "need.convert", AuditEvent.object_id == need.id)
+        )
+        == 1
+    )
 
 
 def test_terminated_signed_match_keeps_need_matched_and_signed_on(need, enterprise, solver):
@@ -150,10 +187,15 @@ def test_sign_on_a_withdrawn_need_is_refused(need, enterprise, solver):
         services.sign_match(m, enterprise, sign_data())
 
 
-@pytest.mark.parametrize("bad", [
-    {"signed_on": today() + timedelta(days=1)}, {"contract_amount_wan": Decimal("-1")},
-    {"signed_on": today() - timedelta(days=3650)}, {"contract_reg_no": "x" * 61},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"signed_on": today() + timedelta(days=1)},
+        {"contract_amount_wan": Decimal("-1")},
+        {"signed_on": today() - timedelta(days=3650)},
+        {"contract_reg_no": "x" * 61},
+    ],
+)
 def test_sign_validation(need, enterprise, solver, bad):
     m = util.match(need, solver, enterprise)
     with pytest.raises(ValidationFailed):
@@ -183,13 +225,17 @@ def test_conversion_validation_and_return(need, enterprise, solver, bureau):
 def test_database_forbids_converted_without_confirmation(need, enterprise, solver):
     m = util.match(need, solver, enterprise, state="signed")
     with pytest.raises(IntegrityError):
-        db.session.execute(sa.update(Match).where(Match.id == m.id).values(
-            status=MatchStatus.converted, completed_on=today()))
+        db.session.execute(
+            sa.update(Match)
+            .where(Match.id == m.id)
+            .values(status=MatchStatus.converted, completed_on=today())
+        )
         db.session.commit()
     db.session.rollback()
 
 
 # --- the lapse rule ------------------------------------------------------------------------------
+
 
 def test_lapse_job(app, runner, enterprise, solver, bureau):
     quiet = factories.need(enterprise, "published", bureau=bureau, title="无人对接")

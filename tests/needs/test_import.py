@@ -12,16 +12,36 @@ from matchmaking.audit.models import AuditEvent
 from matchmaking.extensions import db
 from matchmaking.needs.models import Need, NeedStatus
 
-COLUMNS = ["ref", "title", "description", "industry", "transformation", "keywords",
-           "budget_wan", "deadline", "town", "enterprise", "published_at", "status"]
+COLUMNS = [
+    "ref",
+    "title",
+    "description",
+    "industry",
+    "transformation",
+    "keywords",
+    "budget_wan",
+    "deadline",
+    "town",
+    "enterprise",
+    "published_at",
+    "status",
+]
 
 
 def row(n=1, **overrides):
     data = {
-        "ref": f"TX2022-{n:03d}", "title": f"历史需求 {n}", "description": "熔体直纺断头检测",
-        "industry": "化纤", "transformation": "数字化", "keywords": "断头,检测",
-        "budget_wan": "30", "deadline": "2022-06-30", "town": "洲泉镇",
-        "enterprise": "桐乡市历史化纤有限公司", "published_at": "2022-03-15", "status": "",
+        "ref": f"TX2022-{n:03d}",
+        "title": f"历史需求 {n}",
+        "description": "熔体直纺断头检测",
+        "industry": "化纤",
+        "transformation": "数字化",
+        "keywords": "断头,检测",
+        "budget_wan": "30",
+        "deadline": "2022-06-30",
+        "town": "洲泉镇",
+        "enterprise": "桐乡市历史化纤有限公司",
+        "published_at": "2022-03-15",
+        "status": "",
     }
     data.update(overrides)
     return data
@@ -29,8 +49,9 @@ def row(n=1, **overrides):
 
 def write(path, rows, fmt):
     if fmt == "jsonl":
-        path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n",
-                        encoding="utf-8")
+        path.write_text(
+            "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8"
+        )
     elif fmt == "csv":
         with path.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=COLUMNS)
@@ -48,8 +69,11 @@ def write(path, rows, fmt):
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "xlsx"])
 def test_good_file_imports_history(runner, tmp_path, fmt):
-    path = write(tmp_path / f"needs.{fmt}", [row(1), row(2, budget_wan="面议", town="濮院镇",
-                                                       transformation="green")], fmt)
+    path = write(
+        tmp_path / f"needs.{fmt}",
+        [row(1), row(2, budget_wan="面议", town="濮院镇", transformation="green")],
+        fmt,
+    )
     result = runner.invoke(args=["needs", "import", path])
     assert result.exit_code == 0, result.output
     needs = db.session.execute(select(Need).order_by(Need.ref)).scalars().all()
@@ -60,8 +84,9 @@ def test_good_file_imports_history(runner, tmp_path, fmt):
     assert first.keywords == "断头 检测" and needs[1].budget_wan is None
     org = db.session.execute(select(Organization)).scalar_one()
     assert org.status is OrgStatus.verified and org.town.name == "洲泉镇"
-    imported = db.session.execute(select(func.count()).where(
-        AuditEvent.action == "need.import")).scalar()
+    imported = db.session.execute(
+        select(func.count()).where(AuditEvent.action == "need.import")
+    ).scalar()
     assert imported == 2
 
 
@@ -100,8 +125,11 @@ def test_each_kind_of_bad_row_is_named_and_nothing_is_imported(runner, tmp_path,
 
 
 def test_every_bad_row_is_reported(runner, tmp_path):
-    path = write(tmp_path / "bad.jsonl",
-                 [row(1, industry="造船"), row(2), row(3, title="", town="杭州")], "jsonl")
+    path = write(
+        tmp_path / "bad.jsonl",
+        [row(1, industry="造船"), row(2), row(3, title="", town="杭州")],
+        "jsonl",
+    )
     result = runner.invoke(args=["needs", "import", path])
     assert result.exit_code != 0
     for expected in ("第 1 行 [industry]", "第 3 行 [title]", "第 3 行 [town]"):
@@ -115,14 +143,14 @@ def test_duplicate_refs_in_one_file_are_an_error(runner, tmp_path):
 
 
 def test_publish_flag_publishes_new_lists(runner, tmp_path):
-    path = write(tmp_path / "new.jsonl",
-                 [row(1, published_at="", deadline="2099-01-01")], "jsonl")
+    path = write(tmp_path / "new.jsonl", [row(1, published_at="", deadline="2099-01-01")], "jsonl")
     result = runner.invoke(args=["needs", "import", "--publish", path])
     assert result.exit_code == 0, result.output
     need = db.session.execute(select(Need)).scalar_one()
     assert need.status is NeedStatus.published and need.first_published_at is not None
-    without = write(tmp_path / "new2.jsonl",
-                    [row(2, published_at="", deadline="2099-01-01")], "jsonl")
+    without = write(
+        tmp_path / "new2.jsonl", [row(2, published_at="", deadline="2099-01-01")], "jsonl"
+    )
     runner.invoke(args=["needs", "import", without])
     second = db.session.execute(select(Need).where(Need.ref == "TX2022-002")).scalar_one()
     assert second.status is NeedStatus.submitted and second.first_published_at is None

@@ -19,8 +19,12 @@ ALL = ["draft", "submitted", "returned", "published", "closed", "lapsed", "withd
 
 
 def actors(enterprise, other_enterprise, solver, bureau):
-    return {"owner": enterprise, "other_enterprise": other_enterprise, "solver": solver,
-            "bureau": bureau}
+    return {
+        "owner": enterprise,
+        "other_enterprise": other_enterprise,
+        "solver": solver,
+        "bureau": bureau,
+    }
 
 
 # (action, actor, from-states where it is legal, resulting state)
@@ -54,10 +58,14 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("action", "who", "state", "legal_states", "result"), CASES,
-                         ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in CASES])
-def test_transition_matrix(action, who, state, legal_states, result, enterprise,
-                           other_enterprise, solver, bureau):
+@pytest.mark.parametrize(
+    ("action", "who", "state", "legal_states", "result"),
+    CASES,
+    ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in CASES],
+)
+def test_transition_matrix(
+    action, who, state, legal_states, result, enterprise, other_enterprise, solver, bureau
+):
     need = factories.need(enterprise, state, bureau=bureau)
     actor = actors(enterprise, other_enterprise, solver, bureau)[who]
     events_before = db.session.execute(select(AuditEvent.id)).scalars().all()
@@ -66,9 +74,14 @@ def test_transition_matrix(action, who, state, legal_states, result, enterprise,
         db.session.commit()
         assert need.status is NeedStatus(result)
         event = db.session.execute(
-            select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
+            select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)
+        ).scalar_one()
         assert (event.action, event.from_state, event.to_state, event.actor_id) == (
-            f"need.{action}", state, result, actor.id)
+            f"need.{action}",
+            state,
+            result,
+            actor.id,
+        )
     else:
         with pytest.raises((IllegalTransition, PermissionDenied)):
             perform(action, need, actor)
@@ -91,8 +104,11 @@ def test_publishing_records_the_first_published_time_once(enterprise, bureau):
 
 def test_non_essential_edit_keeps_a_published_need_on_the_board(enterprise, bureau):
     need = factories.need(enterprise, "published", bureau=bureau)
-    changed = services.update_need(need, enterprise, factories.need_data(
-        keywords="新 关键词", deadline=need.deadline + timedelta(days=10)))
+    changed = services.update_need(
+        need,
+        enterprise,
+        factories.need_data(keywords="新 关键词", deadline=need.deadline + timedelta(days=10)),
+    )
     db.session.commit()
     assert set(changed) == {"keywords", "deadline"}
     assert need.status is NeedStatus.published
@@ -101,8 +117,9 @@ def test_non_essential_edit_keeps_a_published_need_on_the_board(enterprise, bure
 def test_a_published_deadline_can_not_be_brought_forward(enterprise, bureau):
     need = factories.need(enterprise, "published", bureau=bureau)
     with pytest.raises(ValidationFailed):
-        services.update_need(need, enterprise, factories.need_data(
-            deadline=need.deadline - timedelta(days=1)))
+        services.update_need(
+            need, enterprise, factories.need_data(deadline=need.deadline - timedelta(days=1))
+        )
 
 
 def test_return_needs_a_reason(enterprise, bureau):
@@ -121,8 +138,9 @@ def test_returned_need_can_be_resubmitted(enterprise, bureau):
 
 
 def test_deadline_closes_a_need_on_read_and_on_write(client, enterprise, bureau):
-    need = factories.need(enterprise, "published", bureau=bureau,
-                          deadline=today() + timedelta(days=2))
+    need = factories.need(
+        enterprise, "published", bureau=bureau, deadline=today() + timedelta(days=2)
+    )
     with time_machine.travel(need.deadline + timedelta(days=1), tick=False):
         # Read: no job has run, yet the need is closed everywhere it is shown.
         assert need.effective_status is NeedStatus.closed
@@ -145,8 +163,10 @@ def test_need_open_through_its_deadline_day(enterprise, bureau):
 
 def test_submitting_needs_a_future_deadline(enterprise):
     need = factories.need(enterprise, "draft")
-    with time_machine.travel(need.deadline + timedelta(days=1), tick=False), \
-            pytest.raises(ValidationFailed):
+    with (
+        time_machine.travel(need.deadline + timedelta(days=1), tick=False),
+        pytest.raises(ValidationFailed),
+    ):
         services.submit_need(need, enterprise)
 
 
@@ -166,8 +186,12 @@ def test_confidential_view_by_the_bureau_is_audited(enterprise, bureau, solver):
     with pytest.raises(PermissionDenied):
         services.view_confidential(need, solver)
     db.session.commit()
-    assert db.session.execute(select(AuditEvent).where(
-        AuditEvent.action == "need.view_confidential")).scalar_one().actor_id == bureau.id
+    assert (
+        db.session.execute(select(AuditEvent).where(AuditEvent.action == "need.view_confidential"))
+        .scalar_one()
+        .actor_id
+        == bureau.id
+    )
 
 
 def test_review_queue_is_oldest_first(enterprise, bureau):

@@ -13,12 +13,18 @@ from tests import factories
 
 def form_data(**overrides):
     data = {
-        "title": "定形机废气余热回收", "background": "定形机排气温度高。",
+        "title": "定形机废气余热回收",
+        "background": "定形机排气温度高。",
         "difficulty": "油烟污染换热器。",
-        "indicators": "排气温度降至 80℃ 以下。", "expected_outcome": "", "budget_wan": "90",
+        "indicators": "排气温度降至 80℃ 以下。",
+        "expected_outcome": "",
+        "budget_wan": "90",
         "deadline": (today() + timedelta(days=40)).isoformat(),
-        "industry_id": str(factories.industry("纺织印染").id), "transformation": "green",
-        "keywords": "定形机，余热回收", "ip_terms": "", "confidential": "CANARY-机密-7f3a",
+        "industry_id": str(factories.industry("纺织印染").id),
+        "transformation": "green",
+        "keywords": "定形机，余热回收",
+        "ip_terms": "",
+        "confidential": "CANARY-机密-7f3a",
     }
     data.update(overrides)
     return data
@@ -26,30 +32,62 @@ def form_data(**overrides):
 
 @pytest.fixture
 def people(enterprise, other_enterprise, solver, bureau):
-    return {"anonymous": None, "owner": enterprise, "other_enterprise": other_enterprise,
-            "solver": solver, "bureau": bureau}
+    return {
+        "anonymous": None,
+        "owner": enterprise,
+        "other_enterprise": other_enterprise,
+        "solver": solver,
+        "bureau": bureau,
+    }
 
 
 # (method, url template, expected status per actor); {id} is a submitted need of the owner.
 MATRIX = [
-    ("get", "/my/needs/new",
-     {"anonymous": 302, "owner": 200, "other_enterprise": 200, "solver": 403, "bureau": 403}),
-    ("get", "/my/needs/{id}/edit",
-     {"anonymous": 302, "owner": 302, "other_enterprise": 403, "solver": 403, "bureau": 403}),
-    ("post", "/my/needs/{id}/withdraw",
-     {"anonymous": 302, "owner": 302, "other_enterprise": 403, "solver": 403, "bureau": 403}),
-    ("post", "/bureau/review/{id}/approve",
-     {"anonymous": 302, "owner": 403, "other_enterprise": 403, "solver": 403, "bureau": 302}),
-    ("post", "/bureau/review/{id}/return",
-     {"anonymous": 302, "owner": 403, "other_enterprise": 403, "solver": 403, "bureau": 302}),
-    ("get", "/bureau/review/",
-     {"anonymous": 302, "owner": 403, "other_enterprise": 403, "solver": 403, "bureau": 200}),
-    ("get", "/needs/{id}",
-     {"anonymous": 404, "owner": 200, "other_enterprise": 404, "solver": 404, "bureau": 200}),
-    ("get", "/needs/{id}/confidential",
-     {"anonymous": 302, "owner": 200, "other_enterprise": 404, "solver": 403, "bureau": 200}),
-    ("get", "/bureau/reference/",
-     {"anonymous": 302, "owner": 403, "other_enterprise": 403, "solver": 403, "bureau": 200}),
+    (
+        "get",
+        "/my/needs/new",
+        {"anonymous": 302, "owner": 200, "other_enterprise": 200, "solver": 403, "bureau": 403},
+    ),
+    (
+        "get",
+        "/my/needs/{id}/edit",
+        {"anonymous": 302, "owner": 302, "other_enterprise": 403, "solver": 403, "bureau": 403},
+    ),
+    (
+        "post",
+        "/my/needs/{id}/withdraw",
+        {"anonymous": 302, "owner": 302, "other_enterprise": 403, "solver": 403, "bureau": 403},
+    ),
+    (
+        "post",
+        "/bureau/review/{id}/approve",
+        {"anonymous": 302, "owner": 403, "other_enterprise": 403, "solver": 403, "bureau": 302},
+    ),
+    (
+        "post",
+        "/bureau/review/{id}/return",
+        {"anonymous": 302, "owner": 403, "other_enterprise": 403, "solver": 403, "bureau": 302},
+    ),
+    (
+        "get",
+        "/bureau/review/",
+        {"anonymous": 302, "owner": 403, "other_enterprise": 403, "solver": 403, "bureau": 200},
+    ),
+    (
+        "get",
+        "/needs/{id}",
+        {"anonymous": 404, "owner": 200, "other_enterprise": 404, "solver": 404, "bureau": 200},
+    ),
+    (
+        "get",
+        "/needs/{id}/confidential",
+        {"anonymous": 302, "owner": 200, "other_enterprise": 404, "solver": 403, "bureau": 200},
+    ),
+    (
+        "get",
+        "/bureau/reference/",
+        {"anonymous": 302, "owner": 403, "other_enterprise": 403, "solver": 403, "bureau": 200},
+    ),
 ]
 
 
@@ -101,8 +139,9 @@ def test_enterprise_writes_submits_and_bureau_publishes(client, login, enterpris
         ({"industry_id": "999999"}, "行业"),
     ],
 )
-def test_bad_input_gets_a_chinese_message_and_changes_nothing(client, login, enterprise,
-                                                              overrides, message):
+def test_bad_input_gets_a_chinese_message_and_changes_nothing(
+    client, login, enterprise, overrides, message
+):
     login(enterprise)
     response = client.post("/my/needs/new", data=form_data(**overrides))
     assert response.status_code == 200
@@ -121,8 +160,7 @@ def test_budget_negotiable(client, login, enterprise):
     assert need.budget_wan is None and need.budget_label == "面议"
 
 
-def test_owner_sees_confidential_details_and_the_public_does_not(client, login, enterprise,
-                                                                  bureau):
+def test_owner_sees_confidential_details_and_the_public_does_not(client, login, enterprise, bureau):
     need = factories.need(enterprise, "published", bureau=bureau)
     assert "CANARY" not in client.get(f"/needs/{need.id}").get_data(as_text=True)
     login(enterprise)
@@ -131,8 +169,14 @@ def test_owner_sees_confidential_details_and_the_public_does_not(client, login, 
 
 def test_mass_assignment_is_ignored(client, login, enterprise, other_enterprise):
     login(enterprise)
-    client.post("/my/needs/new", data=form_data(status="published", organization_id=str(
-        other_enterprise.organization_id), first_published_at="2022-01-01"))
+    client.post(
+        "/my/needs/new",
+        data=form_data(
+            status="published",
+            organization_id=str(other_enterprise.organization_id),
+            first_published_at="2022-01-01",
+        ),
+    )
     need = db.session.execute(select(Need)).scalar_one()
     assert need.status is NeedStatus.draft
     assert need.organization_id == enterprise.organization_id
@@ -152,8 +196,14 @@ def test_editing_a_published_need_essentially_sends_it_back(client, login, enter
 def test_board_filters_sort_and_paginate(client, enterprise, bureau, app):
     app.config["BOARD_PAGE_SIZE"] = 2
     cheap = factories.need(enterprise, "published", bureau=bureau, title="低价", budget_wan=1)
-    factories.need(enterprise, "published", bureau=bureau, title="高价", budget_wan=900,
-                   industry_id=factories.industry("玻纤").id)
+    factories.need(
+        enterprise,
+        "published",
+        bureau=bureau,
+        title="高价",
+        budget_wan=900,
+        industry_id=factories.industry("玻纤").id,
+    )
     factories.need(enterprise, "published", bureau=bureau, title="面议项目", budget_wan=None)
     factories.need(enterprise, "draft", title="草稿不公开")
     first = client.get("/?sort=budget").get_data(as_text=True)
@@ -187,6 +237,7 @@ def test_bureau_edits_reference_data(client, login, bureau):
     client.post(f"/bureau/reference/industry/{added.id}/toggle", data={"active": "0"})
     db.session.expire_all()
     assert added.active is False
-    response = client.post("/bureau/reference/industry", data={"name": "化纤"},
-                           follow_redirects=True)
+    response = client.post(
+        "/bureau/reference/industry", data={"name": "化纤"}, follow_redirects=True
+    )
     assert "已存在" in response.get_data(as_text=True)

@@ -20,8 +20,7 @@ def ids_for(client, q, **params):
     return [item["id"] for item in body["items"]]
 
 
-def test_publishing_through_the_pages_makes_a_need_searchable(client, login, enterprise,
-                                                              bureau):
+def test_publishing_through_the_pages_makes_a_need_searchable(client, login, enterprise, bureau):
     need = factories.need(enterprise, "submitted", title="玻纤池窑余热回收利用")
     assert ids_for(client, "余热") == []
     login(bureau)
@@ -43,8 +42,13 @@ def test_updated_need_appears_exactly_once_with_its_new_text(client, enterprise,
     need = factories.need(enterprise, "published", bureau=bureau, title="印染废水回用")
     services.apply_pending()
     assert ids_for(client, "废水") == [need.id]  # a searcher is now open and reused
-    need_services.update_need(need, enterprise, factories.need_data(
-        title="印染废水回用", keywords="中水回用 膜处理", deadline=need.deadline))
+    need_services.update_need(
+        need,
+        enterprise,
+        factories.need_data(
+            title="印染废水回用", keywords="中水回用 膜处理", deadline=need.deadline
+        ),
+    )
     db.session.commit()
     services.apply_pending()
     assert ids_for(client, "废水") == [need.id]
@@ -59,8 +63,9 @@ def test_rollback_writes_nothing_to_the_index(app, enterprise, bureau):
     assert services.get_index().stored_versions() == {}
 
 
-def test_index_failure_never_fails_the_users_action(client, login, enterprise, bureau,
-                                                    monkeypatch, runner):
+def test_index_failure_never_fails_the_users_action(
+    client, login, enterprise, bureau, monkeypatch, runner
+):
     need = factories.need(enterprise, "submitted", title="定形机废气余热回收")
 
     def broken(*args, **kwargs):
@@ -80,9 +85,9 @@ def test_index_failure_never_fails_the_users_action(client, login, enterprise, b
     assert ids_for(client, "定形机") == [need.id]
 
 
-def test_a_need_that_stopped_being_public_never_shows_even_if_the_index_lags(client,
-                                                                              enterprise,
-                                                                              bureau):
+def test_a_need_that_stopped_being_public_never_shows_even_if_the_index_lags(
+    client, enterprise, bureau
+):
     need = factories.need(enterprise, "published", bureau=bureau, title="汽配焊接质量监测")
     services.apply_pending()
     # Change the database behind the index's back (no outbox row).
@@ -115,10 +120,27 @@ def test_check_finds_drift_and_rebuild_repairs_it(runner, enterprise, bureau):
     from datetime import UTC, date, datetime
 
     from search_index import NeedDocument
-    index.apply([NeedDocument(id=999999, ref="X", title="幽灵", keywords="", description="",
-                              industry="化纤", transformation="green", town="", budget_wan=None,
-                              deadline=date(2030, 1, 1), published_at=datetime.now(UTC),
-                              status="published", version="1")], [])  # extra
+
+    index.apply(
+        [
+            NeedDocument(
+                id=999999,
+                ref="X",
+                title="幽灵",
+                keywords="",
+                description="",
+                industry="化纤",
+                transformation="green",
+                town="",
+                budget_wan=None,
+                deadline=date(2030, 1, 1),
+                published_at=datetime.now(UTC),
+                status="published",
+                version="1",
+            )
+        ],
+        [],
+    )  # extra
     result = runner.invoke(args=["search", "check"])
     assert result.exit_code == 1
     assert "missing: 1" in result.output and "stale: 1" in result.output
@@ -128,8 +150,9 @@ def test_check_finds_drift_and_rebuild_repairs_it(runner, enterprise, bureau):
     assert runner.invoke(args=["search", "check"]).exit_code == 0
 
 
-def test_check_reports_an_index_of_an_older_format_until_rebuilt(runner, enterprise, bureau,
-                                                                  monkeypatch):
+def test_check_reports_an_index_of_an_older_format_until_rebuilt(
+    runner, enterprise, bureau, monkeypatch
+):
     # An index written by an earlier version (text fields with token positions, tiered
     # numbers) still answers searches, but check says so and a rebuild brings it to the
     # current format.
@@ -164,8 +187,13 @@ def test_check_reports_an_index_of_an_older_format_until_rebuilt(runner, enterpr
 
 
 def test_search_page_highlights_facets_and_help(client, enterprise, bureau):
-    factories.need(enterprise, "published", bureau=bureau, title="印染废水深度处理与中水回用",
-                   industry_id=factories.industry("纺织印染").id)
+    factories.need(
+        enterprise,
+        "published",
+        bureau=bureau,
+        title="印染废水深度处理与中水回用",
+        industry_id=factories.industry("纺织印染").id,
+    )
     factories.need(enterprise, "published", bureau=bureau, title="化纤车间VOCs治理")
     services.apply_pending()
     page = client.get("/search?q=废水").get_data(as_text=True)
@@ -177,8 +205,9 @@ def test_search_page_highlights_facets_and_help(client, enterprise, bureau):
 
 
 def test_highlights_are_escaped(client, enterprise, bureau):
-    factories.need(enterprise, "published", bureau=bureau,
-                   title="<script>alert(1)</script>余热回收")
+    factories.need(
+        enterprise, "published", bureau=bureau, title="<script>alert(1)</script>余热回收"
+    )
     services.apply_pending()
     page = client.get("/search?q=余热").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page
@@ -187,8 +216,23 @@ def test_highlights_are_escaped(client, enterprise, bureau):
     assert body["items"][0]["score"] > 0
 
 
-@pytest.mark.parametrize("q", ["*a" * 50, "title:abc", "a~2", "[1 TO 9]", '"', "(", "\x00\x1f",
-                               "字" * 5000, "🙂", "' OR 1=1 --", "AND OR NOT", ""])
+@pytest.mark.parametrize(
+    "q",
+    [
+        "*a" * 50,
+        "title:abc",
+        "a~2",
+        "[1 TO 9]",
+        '"',
+        "(",
+        "\x00\x1f",
+        "字" * 5000,
+        "🙂",
+        "' OR 1=1 --",
+        "AND OR NOT",
+        "",
+    ],
+)
 def test_any_query_string_returns_a_page(client, q):
     assert client.get("/search", query_string={"q": q}).status_code == 200
     assert client.get("/api/v1/needs", query_string={"q": q}).status_code == 200
@@ -232,8 +276,12 @@ def test_search_is_throttled_per_ip_on_the_page_and_the_api(app):
     limited = app_like(app, SEARCH_RATE_LIMIT="3 per minute")
     c = limited.test_client()
     try:
-        codes = [c.get("/search?q=余热").status_code, c.get("/api/v1/needs?q=余热").status_code,
-                 c.get("/search?q=横机").status_code, c.get("/api/v1/needs?q=MES").status_code]
+        codes = [
+            c.get("/search?q=余热").status_code,
+            c.get("/api/v1/needs?q=余热").status_code,
+            c.get("/search?q=横机").status_code,
+            c.get("/api/v1/needs?q=MES").status_code,
+        ]
         assert codes == [200, 200, 200, 429]
         assert c.get("/api/v1/needs").status_code == 200  # the plain board is not a search
         other = c.get("/search?q=余热", environ_base={"REMOTE_ADDR": "10.0.0.9"})
@@ -250,10 +298,20 @@ def test_status_filters_apply_the_deadline_before_any_job_has_run(client, enterp
 
     import time_machine
 
-    late = factories.need(enterprise, "published", bureau=bureau, title="余热回收甲",
-                          deadline=factories.today() + timedelta(days=2))
-    still_open = factories.need(enterprise, "published", bureau=bureau, title="余热回收乙",
-                                deadline=factories.today() + timedelta(days=20))
+    late = factories.need(
+        enterprise,
+        "published",
+        bureau=bureau,
+        title="余热回收甲",
+        deadline=factories.today() + timedelta(days=2),
+    )
+    still_open = factories.need(
+        enterprise,
+        "published",
+        bureau=bureau,
+        title="余热回收乙",
+        deadline=factories.today() + timedelta(days=20),
+    )
     services.apply_pending()
     with time_machine.travel(late.deadline + timedelta(days=1), tick=False):
         assert ids_for(client, "余热", status="published") == [still_open.id]

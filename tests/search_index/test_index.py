@@ -292,16 +292,22 @@ def test_fast_path_matches_whoosh(labelled_index: SearchIndex) -> None:
     ]
     for text, filters, sort in cases:
         for page in (1, 2):
-            fast = index_module.search_with(searcher, text, filters=filters, sort=sort,
-                                            page=page, per_page=10, time_limit=30)
-            slow = index_module._search_whoosh(searcher, text, filters=filters, sort=sort,
-                                               page=page, per_page=10, time_limit=30)
+            fast = index_module.search_with(
+                searcher, text, filters=filters, sort=sort, page=page, per_page=10, time_limit=30
+            )
+            slow = index_module._search_whoosh(
+                searcher, text, filters=filters, sort=sort, page=page, per_page=10, time_limit=30
+            )
             label = (text, filters, sort, page)
             assert fast.ids == slow.ids, label
             assert [round(h.score, 6) for h in fast.hits] == [
-                round(h.score, 6) for h in slow.hits], label
+                round(h.score, 6) for h in slow.hits
+            ], label
             assert (fast.total, fast.full_matches, fast.facets) == (
-                slow.total, slow.full_matches, slow.facets), label
+                slow.total,
+                slow.full_matches,
+                slow.facets,
+            ), label
             assert not fast.partial and not fast.total_is_estimate
 
 
@@ -315,26 +321,39 @@ def test_fast_path_orders_ties_like_whoosh_across_pages_and_segments(
     deadlines = [date(2030, 1, 1), date(2030, 6, 1), date(2031, 1, 1)]
     budgets = [None, 50.0, 50.0, 120.0]
     for batch in range(3):
-        index.apply([
-            make_doc(id=i, title="余热回收 热泵" if i % 2 else "余热回收", keywords="节能",
-                     deadline=deadlines[i % 3], budget_wan=budgets[i % 4],
-                     published_at=datetime(2024, 1, 1) + timedelta(days=i % 5),
-                     town=("濮院镇", "洲泉镇", "")[i % 3])
-            for i in range(1 + batch * 20, 21 + batch * 20)
-        ], [batch * 20 + 3])
+        index.apply(
+            [
+                make_doc(
+                    id=i,
+                    title="余热回收 热泵" if i % 2 else "余热回收",
+                    keywords="节能",
+                    deadline=deadlines[i % 3],
+                    budget_wan=budgets[i % 4],
+                    published_at=datetime(2024, 1, 1) + timedelta(days=i % 5),
+                    town=("濮院镇", "洲泉镇", "")[i % 3],
+                )
+                for i in range(1 + batch * 20, 21 + batch * 20)
+            ],
+            [batch * 20 + 3],
+        )
     searcher = index.searcher()
     assert len(list(searcher.leaf_searchers())) == 3
     for text in ("余热", "余热 热泵 节能", ""):
         for sort in ("relevance", "newest", "deadline", "budget"):
             for page in (1, 2, 3, 4):
-                fast = index_module.search_with(searcher, text, sort=sort, page=page,
-                                                per_page=7, time_limit=30)
-                slow = index_module._search_whoosh(searcher, text, sort=sort, page=page,
-                                                   per_page=7, time_limit=30)
+                fast = index_module.search_with(
+                    searcher, text, sort=sort, page=page, per_page=7, time_limit=30
+                )
+                slow = index_module._search_whoosh(
+                    searcher, text, sort=sort, page=page, per_page=7, time_limit=30
+                )
                 label = (text, sort, page)
                 assert fast.ids == slow.ids, label
                 assert (fast.total, fast.full_matches, fast.facets) == (
-                    slow.total, slow.full_matches, slow.facets), label
+                    slow.total,
+                    slow.full_matches,
+                    slow.facets,
+                ), label
     assert index.search("余热", per_page=100).total == 57
 
 

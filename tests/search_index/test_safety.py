@@ -119,7 +119,8 @@ def test_highlighting_a_text_that_nfkc_expands_reuses_segmented_runs() -> None:
 
     text = "定形机出口温度180℃，废气余热回收利用，年运行8000小时，节约天然气"
     assert highlight.highlight_all(text, {"余热"}) == (
-        "定形机出口温度180℃，废气<mark>余热</mark>回收利用，年运行8000小时，节约天然气")
+        "定形机出口温度180℃，废气<mark>余热</mark>回收利用，年运行8000小时，节约天然气"
+    )
     before = highlight._run_pieces.cache_info()
     for _ in range(3):
         highlight.highlight_all(text, {"余热"})

@@ -43,11 +43,23 @@ def world(app, bureau, enterprise, other_enterprise, solver):
     matched_need = factories.need(enterprise, "published", bureau=bureau, title="第二个需求")
     match = bid_util.match(matched_need, solver, enterprise)
     return World(
-        users={"anonymous": None, "owner": enterprise, "other_enterprise": other_enterprise,
-               "bidder": solver, "other_solver": other_solver, "bureau": bureau},
-        ids={"need_id": published.id, "bid_id": bid.id, "match_id": match.id,
-             "question_id": question.id, "org_id": other_enterprise.organization_id,
-             "entry_id": 1, "kind": "industries"},
+        users={
+            "anonymous": None,
+            "owner": enterprise,
+            "other_enterprise": other_enterprise,
+            "bidder": solver,
+            "other_solver": other_solver,
+            "bureau": bureau,
+        },
+        ids={
+            "need_id": published.id,
+            "bid_id": bid.id,
+            "match_id": match.id,
+            "question_id": question.id,
+            "org_id": other_enterprise.organization_id,
+            "entry_id": 1,
+            "kind": "industries",
+        },
         draft_need_id=draft.id,
     )
 

@@ -40,8 +40,9 @@ def _url(app, rule, ids, overrides=None) -> str | None:
 
 
 def _get_rules(app):
-    return [r for r in app.url_map.iter_rules()
-            if "GET" in (r.methods or ()) and r.endpoint != "static"]
+    return [
+        r for r in app.url_map.iter_rules() if "GET" in (r.methods or ()) and r.endpoint != "static"
+    ]
 
 
 def _text(response) -> str:
@@ -139,15 +140,26 @@ def test_mass_assignment_is_ignored(client, login, enterprise, other_enterprise)
     login(enterprise)
     from tests.factories import industry
 
-    r = client.post("/my/needs/new", data={
-        "title": "质量检测设备改造", "background": "现有设备检测速度慢，人工复检比例高。",
-        "difficulty": "检测节拍需提升一倍以上。", "indicators": "检测准确率≥99%。",
-        "budget_wan": "30", "deadline": "2099-12-31", "industry_id": industry().id,
-        "transformation": "digital", "keywords": "检测",
-        # Not fields of the form:
-        "status": "published", "organization_id": other_enterprise.organization_id,
-        "owner_id": other_enterprise.id, "id": 9999, "first_published_at": "2020-01-01",
-    })
+    r = client.post(
+        "/my/needs/new",
+        data={
+            "title": "质量检测设备改造",
+            "background": "现有设备检测速度慢，人工复检比例高。",
+            "difficulty": "检测节拍需提升一倍以上。",
+            "indicators": "检测准确率≥99%。",
+            "budget_wan": "30",
+            "deadline": "2099-12-31",
+            "industry_id": industry().id,
+            "transformation": "digital",
+            "keywords": "检测",
+            # Not fields of the form:
+            "status": "published",
+            "organization_id": other_enterprise.organization_id,
+            "owner_id": other_enterprise.id,
+            "id": 9999,
+            "first_published_at": "2020-01-01",
+        },
+    )
     assert r.status_code == 302, r.get_data(as_text=True)
     db.session.expire_all()
     need = db.session.query(Need).filter_by(title="质量检测设备改造").one()

@@ -43,17 +43,27 @@ def test_no_password_or_token_ever_reaches_the_log(client, runner, enterprise):
     canary = "Canary-Pass-2026-密码!"
     client.post("/login", data={"email": enterprise.email, "password": canary})
     factories.sign_in(client, enterprise)
-    client.post("/account/password", data={"current": factories.PASSWORD, "password": canary,
-                                           "password2": canary})
+    client.post(
+        "/account/password",
+        data={"current": factories.PASSWORD, "password": canary, "password2": canary},
+    )
     token = runner.invoke(args=["accounts", "create-token", enterprise.email]).output.split()[-1]
-    dump = json.dumps([{c.name: str(getattr(e, c.name)) for c in AuditEvent.__table__.columns}
-                       for e in db.session.query(AuditEvent)], ensure_ascii=False)
+    dump = json.dumps(
+        [
+            {c.name: str(getattr(e, c.name)) for c in AuditEvent.__table__.columns}
+            for e in db.session.query(AuditEvent)
+        ],
+        ensure_ascii=False,
+    )
     assert canary not in dump and factories.PASSWORD not in dump and token not in dump
 
 
 def test_personal_data_is_masked_in_the_log(app):
-    e = audit.record("test.event", reason="联系 13800001234，身份证 11010119900307123X",
-                     details={"phone": "13912345678"})
+    e = audit.record(
+        "test.event",
+        reason="联系 13800001234，身份证 11010119900307123X",
+        details={"phone": "13912345678"},
+    )
     db.session.commit()
     assert "13800001234" not in e.reason and "138****1234" in e.reason
     assert "11010119900307123X" not in e.reason and "13912345678" not in e.details
@@ -69,8 +79,10 @@ def test_verify_detects_an_edited_row(runner, app, enterprise):
         audit.record("test.event", details={"n": i})
     db.session.commit()
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0
-    _tamper("UPDATE audit_events SET details = '{\"n\": 9}' WHERE id = "
-            "(SELECT MIN(id) + 1 FROM audit_events)")
+    _tamper(
+        "UPDATE audit_events SET details = '{\"n\": 9}' WHERE id = "
+        "(SELECT MIN(id) + 1 FROM audit_events)"
+    )
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1 and "篡改" in result.output
 
@@ -108,15 +120,15 @@ def test_update_is_refused_by_postgresql_and_detected_on_sqlite(app, runner):
     db.session.commit()
     if db.engine.dialect.name == "postgresql":
         for sql in ("UPDATE audit_events SET action = 'x'", "DELETE FROM audit_events"):
-            with pytest.raises(sa.exc.DBAPIError, match="append-only"), \
-                    db.engine.begin() as conn:
+            with pytest.raises(sa.exc.DBAPIError, match="append-only"), db.engine.begin() as conn:
                 conn.execute(sa.text(sql))
         assert runner.invoke(args=["audit", "verify"]).exit_code == 0
     else:
         # SQLite has no trigger here: the application offers no edit, and the chain shows it.
         with db.engine.begin() as conn:
-            conn.execute(sa.text(
-                "UPDATE audit_events SET action = 'x' WHERE action = 'test.event'"))
+            conn.execute(
+                sa.text("UPDATE audit_events SET action = 'x' WHERE action = 'test.event'")
+            )
         db.session.expire_all()
         assert runner.invoke(args=["audit", "verify"]).exit_code == 1
 
@@ -129,8 +141,9 @@ def test_action_fails_if_auditing_fails(client, login, enterprise, monkeypatch):
 
     monkeypatch.setattr("matchmaking.accounts.services.record", broken)
     new = "Another-2026-密码!"
-    r = client.post("/account/password", data={"current": factories.PASSWORD, "password": new,
-                                               "password2": new})
+    r = client.post(
+        "/account/password", data={"current": factories.PASSWORD, "password": new, "password2": new}
+    )
     assert r.status_code == 500
     db.session.expire_all()
     from matchmaking.accounts.models import User
@@ -139,6 +152,7 @@ def test_action_fails_if_auditing_fails(client, login, enterprise, monkeypatch):
 
 
 # --- retention -------------------------------------------------------------------------------
+
 
 def _aged(days: int) -> None:
     with time_machine.travel(utcnow() - timedelta(days=days), tick=False):
@@ -166,7 +180,8 @@ def test_retention_is_configurable_but_never_below_184(app, tmp_path):
     longer = app_like(app, AUDIT_RETENTION_DAYS=365)
     with longer.app_context():
         result = longer.test_cli_runner().invoke(
-            args=["audit", "purge", "--older-than-days", "200", "--yes"])
+            args=["audit", "purge", "--older-than-days", "200", "--yes"]
+        )
     assert result.exit_code != 0 and "365" in result.output
     from matchmaking.config import ConfigError
 
@@ -175,6 +190,7 @@ def test_retention_is_configurable_but_never_below_184(app, tmp_path):
 
 
 # --- the bureau's pages ----------------------------------------------------------------------
+
 
 def test_audit_log_search(client, login, bureau, enterprise, other_enterprise):
     factories.sign_in(app_client := client, enterprise)
@@ -187,16 +203,21 @@ def test_audit_log_search(client, login, bureau, enterprise, other_enterprise):
     page = client.get("/bureau/audit/", query_string={"action": "auth.logout"})
     assert "auth.logout" in page.get_data(as_text=True)
     today = utcnow().date()
-    r = client.get("/bureau/audit/", query_string={
-        "date_from": (today + timedelta(days=2)).isoformat(), "object_type": "user",
-        "object_id": str(enterprise.id)})
+    r = client.get(
+        "/bureau/audit/",
+        query_string={
+            "date_from": (today + timedelta(days=2)).isoformat(),
+            "object_type": "user",
+            "object_id": str(enterprise.id),
+        },
+    )
     assert "共 0 条" in r.get_data(as_text=True)
     assert client.get("/bureau/audit/?date_from=bad&object_id=x%27--").status_code == 200
     assert client.get("/bureau/audit/?actor=%25").status_code == 200
 
 
 def test_audit_export_csv_and_xlsx_are_audited_and_safe(client, login, bureau):
-    audit.record("test.event", reason="=HYPERLINK(\"http://evil\") 13800001234")
+    audit.record("test.event", reason='=HYPERLINK("http://evil") 13800001234')
     db.session.commit()
     login(bureau)
     r = client.get("/bureau/audit/export.csv")

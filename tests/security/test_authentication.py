@@ -60,8 +60,9 @@ def test_success_resets_the_counter(client, enterprise):
     assert _post_login(client, enterprise.email, factories.PASSWORD).status_code == 302
 
 
-def test_unknown_user_wrong_password_and_locked_get_one_answer(client, enterprise,
-                                                               other_enterprise):
+def test_unknown_user_wrong_password_and_locked_get_one_answer(
+    client, enterprise, other_enterprise
+):
     def body(r, email):
         return r.get_data(as_text=True).replace(email, "EMAIL")
 
@@ -71,15 +72,21 @@ def test_unknown_user_wrong_password_and_locked_get_one_answer(client, enterpris
         _post_login(client, other_enterprise.email, WRONG)
     locked = _post_login(client, other_enterprise.email, factories.PASSWORD)
     assert unknown.status_code == wrong.status_code == locked.status_code == 200
-    texts = {body(unknown, "nobody@example.cn"), body(wrong, enterprise.email),
-             body(locked, other_enterprise.email)}
+    texts = {
+        body(unknown, "nobody@example.cn"),
+        body(wrong, enterprise.email),
+        body(locked, other_enterprise.email),
+    }
     assert len(texts) == 1
     assert WRONG not in wrong.get_data(as_text=True)  # never echoed back (D.10)
 
 
 def test_no_default_credentials(client):
-    for email, password in [("admin", "admin"), ("admin@example.cn", "admin"),
-                            ("root@localhost", "123456")]:
+    for email, password in [
+        ("admin", "admin"),
+        ("admin@example.cn", "admin"),
+        ("root@localhost", "123456"),
+    ]:
         assert _post_login(client, email, password).status_code == 200
     assert not _signed_in(client)
 
@@ -92,6 +99,7 @@ def test_every_password_hash_is_scrypt_or_pbkdf2(client, enterprise, bureau):
 
 
 # --- second factor (bureau) ---------------------------------------------------------------------
+
 
 def _code(secret=factories.TOTP_SECRET, offset=0):
     import time
@@ -172,9 +180,20 @@ def test_bureau_enrols_at_first_sign_in(client, app):
 
 
 def test_cli_created_bureau_user_enrols_at_first_sign_in(runner, client):
-    result = runner.invoke(args=["accounts", "create-user", "--email", "kj@example.cn",
-                                 "--role", "bureau", "--org", "桐乡市科学技术局",
-                                 "--password", factories.PASSWORD])
+    result = runner.invoke(
+        args=[
+            "accounts",
+            "create-user",
+            "--email",
+            "kj@example.cn",
+            "--role",
+            "bureau",
+            "--org",
+            "桐乡市科学技术局",
+            "--password",
+            factories.PASSWORD,
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "second factor" in result.output
     r = _post_login(client, "kj@example.cn", factories.PASSWORD)
@@ -195,12 +214,15 @@ def test_change_totp_needs_password_and_old_code(client, login, bureau):
     import re
 
     secret = re.search(r'id="totp-secret">([A-Z2-7]{32})<', page).group(1)
-    r = client.post("/account/totp", data={"current": WRONG, "old_code": _code(),
-                                           "code": _code(secret)})
+    r = client.post(
+        "/account/totp", data={"current": WRONG, "old_code": _code(), "code": _code(secret)}
+    )
     assert r.status_code == 200 and "当前密码不正确" in r.get_data(as_text=True)
     db.session.execute(User.__table__.update().values(totp_last_step=None))
-    r = client.post("/account/totp", data={"current": factories.PASSWORD, "old_code": _code(),
-                                           "code": _code(secret)})
+    r = client.post(
+        "/account/totp",
+        data={"current": factories.PASSWORD, "old_code": _code(), "code": _code(secret)},
+    )
     assert r.status_code == 302
     db.session.expire_all()
     assert db.session.get(User, bureau.id).totp_secret == secret
@@ -210,6 +232,7 @@ def test_change_totp_needs_password_and_old_code(client, login, bureau):
 
 # --- per-IP throttle ------------------------------------------------------------------------
 
+
 def test_login_is_throttled_per_ip(app, enterprise):
     limited = app_like(app, LOGIN_RATE_LIMIT="3 per minute")
     c = limited.test_client()
@@ -218,25 +241,37 @@ def test_login_is_throttled_per_ip(app, enterprise):
     r = _post_login(c, enterprise.email, factories.PASSWORD)
     assert r.status_code == 429 and "请求过于频繁" in r.get_data(as_text=True)
     assert c.get("/login").status_code == 200  # only POSTs count
-    other_ip = c.post("/login", data={"email": enterprise.email, "password": factories.PASSWORD},
-                      environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    other_ip = c.post(
+        "/login",
+        data={"email": enterprise.email, "password": factories.PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+    )
     assert other_ip.status_code == 302
 
 
 # --- password policy and expiry --------------------------------------------------------------
 
-WEAK = ["short-1A", "alllowercaseletters", "ALLUPPERCASE123", "Password123!", "Passw0rd!234",
-        "x" * 129 + "A1"]
-STRONG = ["Tongxiang-2026-揭榜!",
-          "桐乡市科技局揭榜挂帅平台用于发布企业关键技术需求并且征集"
-          "高校科研院所解决方案以推动制造业数字化绿色化两化改造工作加快产业升级Ab12"]
+WEAK = [
+    "short-1A",
+    "alllowercaseletters",
+    "ALLUPPERCASE123",
+    "Password123!",
+    "Passw0rd!234",
+    "x" * 129 + "A1",
+]
+STRONG = [
+    "Tongxiang-2026-揭榜!",
+    "桐乡市科技局揭榜挂帅平台用于发布企业关键技术需求并且征集"
+    "高校科研院所解决方案以推动制造业数字化绿色化两化改造工作加快产业升级Ab12",
+]
 
 
 @pytest.mark.parametrize("new", WEAK)
 def test_weak_passwords_are_rejected_on_change(client, login, enterprise, new):
     login(enterprise)
-    r = client.post("/account/password", data={"current": factories.PASSWORD, "password": new,
-                                               "password2": new})
+    r = client.post(
+        "/account/password", data={"current": factories.PASSWORD, "password": new, "password2": new}
+    )
     assert r.status_code == 200
     db.session.expire_all()
     assert db.session.get(User, enterprise.id).check_password(factories.PASSWORD)
@@ -247,8 +282,9 @@ def test_weak_passwords_are_rejected_on_change(client, login, enterprise, new):
 def test_long_chinese_passphrase_accepted(client, login, enterprise, new):
     assert len(new) >= 64
     login(enterprise)
-    r = client.post("/account/password", data={"current": factories.PASSWORD, "password": new,
-                                               "password2": new})
+    r = client.post(
+        "/account/password", data={"current": factories.PASSWORD, "password": new, "password2": new}
+    )
     assert r.status_code == 302, r.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(User, enterprise.id).check_password(new)
@@ -262,8 +298,9 @@ def test_bureau_password_expires_after_90_days(client, login, bureau):
     assert r.status_code == 302 and r.headers["Location"] == "/account/password"
     assert client.get("/api/v1/me").status_code == 403
     new = "Kejiju-2026-新密码!"
-    r = client.post("/account/password", data={"current": factories.PASSWORD, "password": new,
-                                               "password2": new})
+    r = client.post(
+        "/account/password", data={"current": factories.PASSWORD, "password": new, "password2": new}
+    )
     assert r.status_code == 302
     assert client.get("/bureau/review/").status_code == 200
 
@@ -278,17 +315,22 @@ def test_enterprise_password_does_not_expire(client, login, enterprise):
 def test_change_password_reauthenticates_and_is_audited(client, login, enterprise):
     login(enterprise)
     new = "Another-2026-密码!"
-    r = client.post("/account/password", data={"current": WRONG, "password": new,
-                                               "password2": new})
+    r = client.post("/account/password", data={"current": WRONG, "password": new, "password2": new})
     assert r.status_code == 200 and "当前密码不正确" in r.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(User, enterprise.id).failed_logins == 1
-    r = client.post("/account/password", data={"current": factories.PASSWORD,
-                                               "password": factories.PASSWORD,
-                                               "password2": factories.PASSWORD})
+    r = client.post(
+        "/account/password",
+        data={
+            "current": factories.PASSWORD,
+            "password": factories.PASSWORD,
+            "password2": factories.PASSWORD,
+        },
+    )
     assert "不能与当前密码相同" in r.get_data(as_text=True)
-    r = client.post("/account/password", data={"current": factories.PASSWORD, "password": new,
-                                               "password2": new})
+    r = client.post(
+        "/account/password", data={"current": factories.PASSWORD, "password": new, "password2": new}
+    )
     assert r.status_code == 302
     assert len(events("auth.password_change")) == 1
     assert client.get("/my/needs").status_code == 200

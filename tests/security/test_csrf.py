@@ -14,8 +14,10 @@ def _unsafe_routes(app):
     out = []
     for rule in app.url_map.iter_rules():
         for method in sorted((rule.methods or set()) & UNSAFE):
-            values = {a: (1 if "int" in type(rule._converters[a]).__name__.lower() else "x")
-                      for a in rule.arguments}
+            values = {
+                a: (1 if "int" in type(rule._converters[a]).__name__.lower() else "x")
+                for a in rule.arguments
+            }
             with app.test_request_context():
                 from flask import url_for
 
@@ -31,8 +33,9 @@ def csrf_app(app):
 def _signed_in(csrf_app, user):
     c = csrf_app.test_client()
     token = csrf_token(c.get("/login").get_data(as_text=True))
-    r = c.post("/login", data={"email": user.email, "password": factories.PASSWORD,
-                               "csrf_token": token})
+    r = c.post(
+        "/login", data={"email": user.email, "password": factories.PASSWORD, "csrf_token": token}
+    )
     assert r.status_code == 302
     return c
 

@@ -15,8 +15,13 @@ from matchmaking.extensions import db
 from tests import factories
 from tests.security.util import app_like
 
-XSS = ['<script>alert(1)</script>', '"><img src=x onerror=alert(2)>', "'><svg onload=alert(3)>",
-       "javascript:alert(4)", "{{7*7}}<b>粗</b>"]
+XSS = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(2)>',
+    "'><svg onload=alert(3)>",
+    "javascript:alert(4)",
+    "{{7*7}}<b>粗</b>",
+]
 RAW_MARKERS = ["<script>alert(1)", "<img src=x onerror", "<svg onload", "<b>粗</b>"]
 
 
@@ -38,19 +43,37 @@ def _fill(app, rule, ids):
 def test_xss_payloads_in_every_text_field_are_escaped_everywhere(app, bureau, solver):
     p = " ".join(XSS)
     owner = factories.user("enterprise", org_name=("企业" + XSS[1])[:100])
-    published = factories.need(owner, "published", bureau=bureau, title=("标题" + XSS[0])[:100],
-                               background=p, difficulty=p, indicators=p, expected_outcome=p,
-                               keywords="检测 " + XSS[2][:20], ip_terms=p, confidential=p)
+    published = factories.need(
+        owner,
+        "published",
+        bureau=bureau,
+        title=("标题" + XSS[0])[:100],
+        background=p,
+        difficulty=p,
+        indicators=p,
+        expected_outcome=p,
+        keywords="检测 " + XSS[2][:20],
+        ip_terms=p,
+        confidential=p,
+    )
     submitted = factories.need(owner, "submitted", title="待审" + XSS[1], background=p)
     from tests.bids import util as bid_util
 
-    b = bid_util.bid(published, solver, approach=p, team_lead="李" + XSS[2][:40],
-                     team_members=p, prior_results=p)
+    b = bid_util.bid(
+        published, solver, approach=p, team_lead="李" + XSS[2][:40], team_members=p, prior_results=p
+    )
     q = bid_services.ask_question(published, solver, p[:500])
     db.session.commit()
     factories.organization("enterprise", name="单位" + XSS[0], verified=False)
-    ids = {"need_id": published.id, "bid_id": b.id, "question_id": q.id, "match_id": 1,
-           "org_id": owner.organization_id, "entry_id": 1, "kind": "industries"}
+    ids = {
+        "need_id": published.id,
+        "bid_id": b.id,
+        "question_id": q.id,
+        "match_id": 1,
+        "org_id": owner.organization_id,
+        "entry_id": 1,
+        "kind": "industries",
+    }
     viewers = {"owner": owner, "bidder": solver, "bureau": bureau, "anonymous": None}
     found = []
     for name, user in viewers.items():
@@ -75,9 +98,12 @@ def test_xss_payloads_in_every_text_field_are_escaped_everywhere(app, bureau, so
 def test_templates_mark_nothing_safe_except_reviewed_places():
     allowed = {"templates/needs/_card.html"}  # search highlights, escaped by search_index
     root = Path(__file__).resolve().parents[2]
-    offenders = [str(t.relative_to(root)) for t in (root / "templates").rglob("*.html")
-                 if re.search(r"\|\s*safe\b|Markup\(", t.read_text()) and
-                 str(t.relative_to(root)) not in allowed]
+    offenders = [
+        str(t.relative_to(root))
+        for t in (root / "templates").rglob("*.html")
+        if re.search(r"\|\s*safe\b|Markup\(", t.read_text())
+        and str(t.relative_to(root)) not in allowed
+    ]
     assert offenders == []
 
 
@@ -87,17 +113,33 @@ def test_no_inline_scripts_or_handlers_in_templates():
     for t in root.rglob("*.html"):
         text = t.read_text()
         if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text) or re.search(
-                r"\son(click|load|error|submit|change)=", text):
+            r"\son(click|load|error|submit|change)=", text
+        ):
             bad.append(t.name)
     assert bad == []
 
 
 NEXT_PAYLOADS = [
-    "//evil.example", "///evil.example", "////evil.example", "/\\evil.example", "\\\\evil.example",
-    "https://evil.example/", "http:evil.example", "javascript:alert(1)", "/%2F%2Fevil.example",
-    "/\t/evil.example", "/\r\n/evil.example", " //evil.example", "evil.example", "%2F%2Fevil",
-    "/%5Cevil.example", "data:text/html,x", "//evil.example@localhost", "/\x00/evil",
-    "https:/\\evil.example", "/.//evil.example",
+    "//evil.example",
+    "///evil.example",
+    "////evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "https://evil.example/",
+    "http:evil.example",
+    "javascript:alert(1)",
+    "/%2F%2Fevil.example",
+    "/\t/evil.example",
+    "/\r\n/evil.example",
+    " //evil.example",
+    "evil.example",
+    "%2F%2Fevil",
+    "/%5Cevil.example",
+    "data:text/html,x",
+    "//evil.example@localhost",
+    "/\x00/evil",
+    "https:/\\evil.example",
+    "/.//evil.example",
 ]
 
 
@@ -105,8 +147,11 @@ NEXT_PAYLOADS = [
 def test_open_redirect_payloads_stay_on_site(client, enterprise, target):
     from urllib.parse import urlsplit
 
-    r = client.post("/login", query_string={"next": target},
-                    data={"email": enterprise.email, "password": factories.PASSWORD})
+    r = client.post(
+        "/login",
+        query_string={"next": target},
+        data={"email": enterprise.email, "password": factories.PASSWORD},
+    )
     location = r.headers["Location"]
     parts = urlsplit(location)
     assert not parts.scheme and not parts.netloc, location
@@ -114,8 +159,9 @@ def test_open_redirect_payloads_stay_on_site(client, enterprise, target):
 
 
 def test_same_site_next_is_honoured(client, enterprise):
-    r = client.post("/login?next=/my/needs", data={"email": enterprise.email,
-                                                   "password": factories.PASSWORD})
+    r = client.post(
+        "/login?next=/my/needs", data={"email": enterprise.email, "password": factories.PASSWORD}
+    )
     assert r.headers["Location"] == "/my/needs"
 
 
@@ -132,8 +178,11 @@ def test_too_many_form_parts_is_413(client):
 
 
 def _routes_without_args(app):
-    return [r.rule for r in app.url_map.iter_rules()
-            if "GET" in (r.methods or ()) and not r.arguments and r.endpoint != "static"]
+    return [
+        r.rule
+        for r in app.url_map.iter_rules()
+        if "GET" in (r.methods or ()) and not r.arguments and r.endpoint != "static"
+    ]
 
 
 def test_security_headers_on_every_page(app, client, login, bureau):
@@ -144,7 +193,8 @@ def test_security_headers_on_every_page(app, client, login, bureau):
         h = r.headers
         csp = h.get("Content-Security-Policy", "")
         checks = {
-            "csp": "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+            "csp": "default-src 'self'" in csp
+            and "frame-ancestors 'none'" in csp
             and "unsafe-inline" not in csp,
             "nosniff": h.get("X-Content-Type-Options") == "nosniff",
             "frame": h.get("X-Frame-Options") == "DENY",
@@ -188,8 +238,11 @@ def test_generic_500_without_traceback(app):
 
 
 def test_spoofed_forwarded_for_is_not_recorded_without_proxyfix(client, enterprise):
-    client.post("/login", data={"email": enterprise.email, "password": "Wrong-password-1x"},
-                headers={"X-Forwarded-For": "6.6.6.6"})
+    client.post(
+        "/login",
+        data={"email": enterprise.email, "password": "Wrong-password-1x"},
+        headers={"X-Forwarded-For": "6.6.6.6"},
+    )
     ips = db.session.query(AuditEvent.ip).all()
     assert ips and all(ip == "127.0.0.1" for (ip,) in ips)
 
@@ -197,8 +250,10 @@ def test_spoofed_forwarded_for_is_not_recorded_without_proxyfix(client, enterpri
 def test_forwarded_for_is_recorded_behind_one_proxy(app, enterprise):
     proxied = app_like(app, PROXY_FIX_HOPS=1)
     proxied.test_client().post(
-        "/login", data={"email": enterprise.email, "password": "Wrong-password-1x"},
-        headers={"X-Forwarded-For": "6.6.6.6, 10.1.2.3"})
+        "/login",
+        data={"email": enterprise.email, "password": "Wrong-password-1x"},
+        headers={"X-Forwarded-For": "6.6.6.6, 10.1.2.3"},
+    )
     ips = [ip for (ip,) in db.session.query(AuditEvent.ip).all()]
     assert ips == ["10.1.2.3"]  # the client the one trusted proxy saw, not the forged entry
 

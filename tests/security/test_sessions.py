@@ -62,8 +62,9 @@ def test_copied_cookie_stops_working_after_password_change(app, client, login, e
     factories.sign_in(other, enterprise)
     stolen = other.get_cookie("session").value
     new = "Changed-2026-密码!"
-    r = client.post("/account/password", data={"current": factories.PASSWORD, "password": new,
-                                               "password2": new})
+    r = client.post(
+        "/account/password", data={"current": factories.PASSWORD, "password": new, "password2": new}
+    )
     assert r.status_code == 302
     assert _ok(client)  # the browser that changed it stays signed in (renewed cookie)
     replay = app.test_client()
@@ -115,8 +116,11 @@ def test_cookie_flags_when_secure(app, enterprise):
     secure = app_like(app, SESSION_COOKIE_SECURE=True)
     assert secure.config["SESSION_COOKIE_NAME"] == "__Host-session"
     c = secure.test_client()
-    r = c.post("/login", data={"email": enterprise.email, "password": factories.PASSWORD},
-               base_url="https://localhost")
+    r = c.post(
+        "/login",
+        data={"email": enterprise.email, "password": factories.PASSWORD},
+        base_url="https://localhost",
+    )
     assert r.status_code == 302
     cookie = next(h for h in _set_cookie_headers(r) if h.startswith("__Host-session="))
     for flag in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/"):
@@ -129,8 +133,9 @@ def test_production_defaults_to_secure_cookies(tmp_path, monkeypatch):
     from matchmaking import create_app
 
     monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
-    app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "k" * 40,
-                      "ENV_NAME": "production"})
+    app = create_app(
+        {"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "k" * 40, "ENV_NAME": "production"}
+    )
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_NAME"] == "__Host-session"
 

@@ -19,8 +19,14 @@ CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 def app_like(app: Flask, **overrides) -> Flask:
     """A second app on the same database and folders as ``app``, with some config changed."""
-    keys = ("TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "SEARCH_INDEX_DIR", "UPLOAD_DIR",
-            "WTF_CSRF_ENABLED")
+    keys = (
+        "TESTING",
+        "SECRET_KEY",
+        "SQLALCHEMY_DATABASE_URI",
+        "SEARCH_INDEX_DIR",
+        "UPLOAD_DIR",
+        "WTF_CSRF_ENABLED",
+    )
     cfg = {k: app.config[k] for k in keys} | {"INSTANCE_PATH": app.instance_path}
     other = create_app(cfg | overrides)
     other.test_client_class = app.test_client_class
@@ -46,6 +52,10 @@ def actions() -> list[str]:
 
 
 def events(action: str) -> list[AuditEvent]:
-    return db.session.execute(
-        select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
-    ).scalars().all()
+    return (
+        db.session.execute(
+            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        )
+        .scalars()
+        .all()
+    )

@@ -35,13 +35,27 @@ class History:
     matches: dict[str, Match] = field(default_factory=dict)
 
 
-def _need(name: str, org: Organization, published: datetime | None, status: str, *,
-          industry: str, transformation: str = "digital") -> Need:
-    need = Need(ref=f"T-{name}-{next(_refs)}", organization_id=org.id, town_id=org.town_id,
-                title=f"测试需求{name}", deadline=date(2030, 1, 1),
-                industry_id=factories.industry(industry).id,
-                transformation=Transformation(transformation), status=NeedStatus(status),
-                first_published_at=published, created_at=published or utc(2025, 1, 1))
+def _need(
+    name: str,
+    org: Organization,
+    published: datetime | None,
+    status: str,
+    *,
+    industry: str,
+    transformation: str = "digital",
+) -> Need:
+    need = Need(
+        ref=f"T-{name}-{next(_refs)}",
+        organization_id=org.id,
+        town_id=org.town_id,
+        title=f"测试需求{name}",
+        deadline=date(2030, 1, 1),
+        industry_id=factories.industry(industry).id,
+        transformation=Transformation(transformation),
+        status=NeedStatus(status),
+        first_published_at=published,
+        created_at=published or utc(2025, 1, 1),
+    )
     if status == "withdrawn":
         need.withdrawn_at = published
     db.session.add(need)
@@ -49,10 +63,23 @@ def _need(name: str, org: Organization, published: datetime | None, status: str,
     return need
 
 
-def _match(need: Need, solver: Organization, status: str, *, signed: date | None = None,
-           completed: date | None = None, confirmed: bool = False) -> Match:
-    m = Match(need_id=need.id, solver_org_id=solver.id, status=MatchStatus(status),
-              accepted_at=utc(2020, 1, 1), signed_on=signed, completed_on=completed)
+def _match(
+    need: Need,
+    solver: Organization,
+    status: str,
+    *,
+    signed: date | None = None,
+    completed: date | None = None,
+    confirmed: bool = False,
+) -> Match:
+    m = Match(
+        need_id=need.id,
+        solver_org_id=solver.id,
+        status=MatchStatus(status),
+        accepted_at=utc(2020, 1, 1),
+        signed_on=signed,
+        completed_on=completed,
+    )
     if completed:
         m.conversion_recorded_at = utc(completed.year, completed.month, completed.day)
     if confirmed:
@@ -66,8 +93,16 @@ def _match(need: Need, solver: Organization, status: str, *, signed: date | None
 
 
 def _bid(need: Need, solver: Organization, at: datetime, status: str = "submitted") -> Bid:
-    bid = Bid(need_id=need.id, organization_id=solver.id, approach="方案", team_lead="李教授",
-              duration_months=6, status=BidStatus(status), created_at=at, updated_at=at)
+    bid = Bid(
+        need_id=need.id,
+        organization_id=solver.id,
+        approach="方案",
+        team_lead="李教授",
+        duration_months=6,
+        status=BidStatus(status),
+        created_at=at,
+        updated_at=at,
+    )
     if status == "withdrawn":
         bid.withdrawn_at = at
     if status in ("accepted", "declined"):
@@ -77,8 +112,10 @@ def _bid(need: Need, solver: Organization, at: datetime, status: str = "submitte
 
 
 PLAN = "2022—2025年“两化”改造实施方案"
-PLAN_TARGETS = {"posted": {2022: 39, 2023: 58, 2025: 97},
-                "converted": {2022: 20, 2023: 30, 2025: 60}}
+PLAN_TARGETS = {
+    "posted": {2022: 39, 2023: 58, 2025: 97},
+    "converted": {2022: 20, 2023: 30, 2025: 60},
+}
 
 
 @pytest.fixture
@@ -88,8 +125,11 @@ def seeded_plan(app) -> str:
     db.session.execute(delete(Target))
     for metric, by_year in PLAN_TARGETS.items():
         for year, value in by_year.items():
-            db.session.add(Target(plan=PLAN, plan_start_year=2022, metric=Metric(metric),
-                                  year=year, value=value))
+            db.session.add(
+                Target(
+                    plan=PLAN, plan_start_year=2022, metric=Metric(metric), year=year, value=value
+                )
+            )
     db.session.commit()
     return PLAN
 
@@ -105,8 +145,14 @@ def history(app, seeded_plan) -> History:
     n = h.needs
     # posted 2022; signed 2022-05-01 and converted 2022-11-01 (U1)
     n["n1"] = _need("n1", h.zhouquan, utc(2022, 3, 1, 10), "converted", industry="化纤")
-    h.matches["m1"] = _match(n["n1"], h.u1, "converted", signed=date(2022, 5, 1),
-                             completed=date(2022, 11, 1), confirmed=True)
+    h.matches["m1"] = _match(
+        n["n1"],
+        h.u1,
+        "converted",
+        signed=date(2022, 5, 1),
+        completed=date(2022, 11, 1),
+        confirmed=True,
+    )
     _bid(n["n1"], h.u1, utc(2022, 3, 5, 2), "accepted")
     # posted 2022 and withdrawn afterwards: still counts as posted
     n["n2"] = _need("n2", h.zhouquan, utc(2022, 6, 1, 3), "withdrawn", industry="化纤")
@@ -118,18 +164,42 @@ def history(app, seeded_plan) -> History:
     # terminated (still the first signing); U2 signed later and converted in 2024.
     n["n4"] = _need("n4", h.zhouquan, utc(2022, 12, 31, 17), "converted", industry="化纤")
     _match(n["n4"], h.u1, "terminated", signed=date(2023, 3, 1))
-    _match(n["n4"], h.u2, "converted", signed=date(2023, 6, 1), completed=date(2024, 2, 1),
-           confirmed=True)
+    _match(
+        n["n4"],
+        h.u2,
+        "converted",
+        signed=date(2023, 6, 1),
+        completed=date(2024, 2, 1),
+        confirmed=True,
+    )
     _bid(n["n4"], h.u1, utc(2023, 1, 1, 20), "accepted")
     _bid(n["n4"], h.u2, utc(2023, 2, 1, 0), "accepted")
     # 2024-01-01 04:00 in Beijing: posted 2024. Two converted matches: counted once, by the
     # first conversion (U1, 2024-12-31); first signing is U2's (2024-01-15).
-    n["n5"] = _need("n5", h.zhouquan, utc(2023, 12, 31, 20), "converted", industry="化纤",
-                    transformation="green")
-    _match(n["n5"], h.u1, "converted", signed=date(2024, 2, 1), completed=date(2024, 12, 31),
-           confirmed=True)
-    _match(n["n5"], h.u2, "converted", signed=date(2024, 1, 15), completed=date(2025, 1, 5),
-           confirmed=True)
+    n["n5"] = _need(
+        "n5",
+        h.zhouquan,
+        utc(2023, 12, 31, 20),
+        "converted",
+        industry="化纤",
+        transformation="green",
+    )
+    _match(
+        n["n5"],
+        h.u1,
+        "converted",
+        signed=date(2024, 2, 1),
+        completed=date(2024, 12, 31),
+        confirmed=True,
+    )
+    _match(
+        n["n5"],
+        h.u2,
+        "converted",
+        signed=date(2024, 1, 15),
+        completed=date(2025, 1, 5),
+        confirmed=True,
+    )
     _bid(n["n5"], h.u2, utc(2024, 1, 1, 0), "withdrawn")  # withdrawn: not a response
     _bid(n["n5"], h.u1, utc(2024, 1, 20, 1), "accepted")
     # never published: counts nowhere
@@ -139,17 +209,20 @@ def history(app, seeded_plan) -> History:
     _match(n["n7"], h.u1, "signed", signed=date(2024, 6, 1), completed=date(2024, 9, 1))
     _bid(n["n7"], h.u1, utc(2024, 5, 11, 2), "accepted")
     # posted 2025 in 濮院镇, still on the board with only a withdrawn bid: 流榜 risk
-    n["n8"] = _need("n8", h.puyuan, utc(2025, 2, 1, 2), "published", industry="玻纤",
-                    transformation="green")
+    n["n8"] = _need(
+        "n8", h.puyuan, utc(2025, 2, 1, 2), "published", industry="玻纤", transformation="green"
+    )
     _bid(n["n8"], h.u1, utc(2025, 2, 3, 2), "withdrawn")
     # posted 2025, in negotiation only: not matched
-    n["n9"] = _need("n9", h.puyuan, utc(2025, 3, 1, 2), "matched", industry="玻纤",
-                    transformation="green")
+    n["n9"] = _need(
+        "n9", h.puyuan, utc(2025, 3, 1, 2), "matched", industry="玻纤", transformation="green"
+    )
     _match(n["n9"], h.u2, "negotiating")
     _bid(n["n9"], h.u2, utc(2025, 3, 4, 2), "accepted")
     # posted 2023 in 濮院镇, signed then terminated: still matched in 2023
-    n["n10"] = _need("n10", h.puyuan, utc(2023, 5, 1, 2), "closed", industry="玻纤",
-                     transformation="green")
+    n["n10"] = _need(
+        "n10", h.puyuan, utc(2023, 5, 1, 2), "closed", industry="玻纤", transformation="green"
+    )
     _match(n["n10"], h.u1, "terminated", signed=date(2023, 7, 1))
     _bid(n["n10"], h.u1, utc(2023, 5, 3, 2), "accepted")
     # published 2025, then an essential edit sent it back to review: still posted once

@@ -52,15 +52,21 @@ def test_progress_against_the_seeded_plan(history):
     assert p.as_json() == {
         "plan": PLAN,
         "metrics": {
-            "posted": {"by_year": {"2022": 3, "2023": 2, "2024": 2, "2025": 3},
-                       "cumulative": {"2022": 3, "2023": 5, "2024": 7, "2025": 10},
-                       "targets": {"2022": 39, "2023": 58, "2025": 97}},
-            "matched": {"by_year": {"2022": 1, "2023": 3, "2024": 2},
-                        "cumulative": {"2022": 1, "2023": 4, "2024": 6, "2025": 6},
-                        "targets": {}},
-            "converted": {"by_year": {"2022": 1, "2024": 2},
-                          "cumulative": {"2022": 1, "2023": 1, "2024": 3, "2025": 3},
-                          "targets": {"2022": 20, "2023": 30, "2025": 60}},
+            "posted": {
+                "by_year": {"2022": 3, "2023": 2, "2024": 2, "2025": 3},
+                "cumulative": {"2022": 3, "2023": 5, "2024": 7, "2025": 10},
+                "targets": {"2022": 39, "2023": 58, "2025": 97},
+            },
+            "matched": {
+                "by_year": {"2022": 1, "2023": 3, "2024": 2},
+                "cumulative": {"2022": 1, "2023": 4, "2024": 6, "2025": 6},
+                "targets": {},
+            },
+            "converted": {
+                "by_year": {"2022": 1, "2024": 2},
+                "cumulative": {"2022": 1, "2023": 1, "2024": 3, "2025": 3},
+                "targets": {"2022": 20, "2023": 30, "2025": 60},
+            },
         },
     }
     assert p.metrics[Metric.posted].rate(2025) == pytest.approx(10 / 97)
@@ -97,12 +103,15 @@ def test_projection_without_a_target_this_year_looks_at_the_next_one(history):
 
 def test_beijing_year_boundaries(history):
     n = history.needs
-    assert _ids(Selection("posted", Period(date(2022, 12, 31), date(2022, 12, 31))).rows()) \
-        == {n["n3"].id}
-    assert _ids(Selection("posted", Period(date(2023, 1, 1), date(2023, 1, 1))).rows()) \
-        == {n["n4"].id}
-    assert _ids(Selection("posted", Period(date(2024, 1, 1), date(2024, 1, 1))).rows()) \
-        == {n["n5"].id}
+    assert _ids(Selection("posted", Period(date(2022, 12, 31), date(2022, 12, 31))).rows()) == {
+        n["n3"].id
+    }
+    assert _ids(Selection("posted", Period(date(2023, 1, 1), date(2023, 1, 1))).rows()) == {
+        n["n4"].id
+    }
+    assert _ids(Selection("posted", Period(date(2024, 1, 1), date(2024, 1, 1))).rows()) == {
+        n["n5"].id
+    }
 
 
 def test_breakdowns_by_every_dimension(history):
@@ -115,12 +124,16 @@ def test_breakdowns_by_every_dimension(history):
     assert industry["化纤"] == {"posted": 7, "matched": 5, "converted": 3}
     assert industry["玻纤"] == {"posted": 3, "matched": 1, "converted": 0}
     trans = {r.key: r.counts for r in stats.breakdown("transformation", whole)}
-    assert trans == {"digital": {"posted": 6, "matched": 4, "converted": 2},
-                     "green": {"posted": 4, "matched": 2, "converted": 1}}
+    assert trans == {
+        "digital": {"posted": 6, "matched": 4, "converted": 2},
+        "green": {"posted": 4, "matched": 2, "converted": 1},
+    }
     solver = {r.label: r.counts for r in stats.breakdown("solver", whole)}
     # attributed to the match that set the need's counting date
-    assert solver == {"浙江某大学": {"matched": 4, "converted": 2},
-                      "某研究院": {"matched": 2, "converted": 1}}
+    assert solver == {
+        "浙江某大学": {"matched": 4, "converted": 2},
+        "某研究院": {"matched": 2, "converted": 1},
+    }
 
 
 def test_breakdown_rows_drill_down_to_their_counts(history):
@@ -156,23 +169,37 @@ def test_lapse_risk_lists_needs_without_a_live_bid_after_30_days(history):
 def test_town_ranking(history):
     ranking = stats.town_ranking(Period.year(2024), "posted")
     top = ranking[0]
-    assert (top.name, top.posted, top.converted, top.posted_converted, top.rank) == \
-        ("洲泉镇", 2, 2, 1, 1)
+    assert (top.name, top.posted, top.converted, top.posted_converted, top.rank) == (
+        "洲泉镇",
+        2,
+        2,
+        1,
+        1,
+    )
     assert top.rate == pytest.approx(0.5)
     assert all(t.rank == 2 for t in ranking[1:])  # every other town shares rank 2
     by_posted = stats.town_ranking(Period.year(2025), "posted")
-    assert [(t.name, t.posted, t.rank) for t in by_posted[:2]] == [("濮院镇", 2, 1),
-                                                                  ("洲泉镇", 1, 2)]
+    assert [(t.name, t.posted, t.rank) for t in by_posted[:2]] == [
+        ("濮院镇", 2, 1),
+        ("洲泉镇", 1, 2),
+    ]
     by_rate = stats.town_ranking(Period(date(2022, 1, 1), date(2024, 12, 31)), "rate")
     assert [(t.name, t.posted, t.posted_converted) for t in by_rate[:2]] == [
-        ("洲泉镇", 6, 3), ("濮院镇", 1, 0)]
+        ("洲泉镇", 6, 3),
+        ("濮院镇", 1, 0),
+    ]
     assert by_rate[2].rate is None
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"measure": "bogus"}, {"measure": "posted", "by": "colour"},
-    {"measure": "posted", "by": "solver"}, {"measure": "posted", "by": "town", "key": "x"},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"measure": "bogus"},
+        {"measure": "posted", "by": "colour"},
+        {"measure": "posted", "by": "solver"},
+        {"measure": "posted", "by": "town", "key": "x"},
+    ],
+)
 def test_selection_rejects_what_is_not_whitelisted(app, kwargs):
     with pytest.raises(ValidationFailed):
         Selection(**kwargs)

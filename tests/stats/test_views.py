@@ -36,8 +36,9 @@ API = [
 
 def test_every_stats_endpoint_is_listed_here(app):
     """A new endpoint must join the access matrix below."""
-    rules = {r.rule for r in app.url_map.iter_rules()
-             if r.endpoint.startswith(("stats.", "stats_api."))}
+    rules = {
+        r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith(("stats.", "stats_api."))
+    }
     listed = {p.split("?")[0] for p in PAGES + API}
     assert rules == listed
 
@@ -62,8 +63,12 @@ def test_non_bureau_users_get_403(client, login, enterprise, solver, role, path)
 @pytest.mark.parametrize("role", ["enterprise", "solver"])
 def test_non_bureau_users_cannot_post_targets(client, login, enterprise, solver, role):
     login(enterprise if role == "enterprise" else solver)
-    assert client.post("/bureau/stats/targets/new", data={"name": "x", "start_year": 2026,
-                                                          "end_year": 2030}).status_code == 403
+    assert (
+        client.post(
+            "/bureau/stats/targets/new", data={"name": "x", "start_year": 2026, "end_year": 2030}
+        ).status_code
+        == 403
+    )
     assert client.post("/bureau/stats/targets/edit?plan=x").status_code == 403
 
 
@@ -78,8 +83,9 @@ def test_non_bureau_bearer_tokens_get_403(client, enterprise, path):
 def test_progress_api_by_bearer_token(client, bureau, history):
     token = accounts.issue_token(bureau)
     db.session.commit()
-    response = client.get(f"/api/v1/stats/progress?plan={PLAN}",
-                          headers={"Authorization": f"Bearer {token}"})
+    response = client.get(
+        f"/api/v1/stats/progress?plan={PLAN}", headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 200
     body = response.get_json()
     assert set(body) == {"plan", "metrics"} and body["plan"] == PLAN
@@ -88,8 +94,7 @@ def test_progress_api_by_bearer_token(client, bureau, history):
         m = body["metrics"][metric]
         assert set(m) == {"by_year", "cumulative", "targets"}
         assert m["by_year"] == {str(y): n for y, n in expected.items()}
-    assert body["metrics"]["posted"]["cumulative"] == {"2022": 3, "2023": 5, "2024": 7,
-                                                       "2025": 10}
+    assert body["metrics"]["posted"]["cumulative"] == {"2022": 3, "2023": 5, "2024": 7, "2025": 10}
     assert body["metrics"]["converted"]["targets"] == {"2022": 20, "2023": 30, "2025": 60}
     assert body["metrics"]["matched"]["targets"] == {}
 
@@ -102,8 +107,9 @@ def test_progress_api_unknown_plan_is_404(client, login, bureau, history):
 
 def test_breakdown_api(client, login, bureau, history):
     login(bureau)
-    body = client.get("/api/v1/stats/breakdown?by=town&metric=converted"
-                      "&from=2024-01-01&to=2024-12-31").get_json()
+    body = client.get(
+        "/api/v1/stats/breakdown?by=town&metric=converted&from=2024-01-01&to=2024-12-31"
+    ).get_json()
     assert body["by"] == "town" and body["metric"] == "converted"
     assert body["from"] == "2024-01-01" and body["to"] == "2024-12-31"
     counts = {i["label"]: i["count"] for i in body["items"]}
@@ -118,16 +124,19 @@ def test_breakdown_api(client, login, bureau, history):
     assert {i["key"]: i["count"] for i in trans["items"]} == {"digital": 6, "green": 4}
 
 
-@pytest.mark.parametrize("query, fragment", [
-    ("by=colour&metric=posted", "分组维度"),
-    ("metric=posted", "分组维度"),
-    ("by=town&metric=bids", "指标"),
-    ("by=town&metric=responded", "指标"),  # page-only measures are not part of the API
-    ("by=solver&metric=posted", "揭榜单位"),
-    ("by=town&metric=posted&from=2024-02-30", "from"),
-    ("by=town&metric=posted&to=20240101", "to"),
-    ("by=town&metric=posted&from=2024-05-01&to=2024-04-01", "不能晚于"),
-])
+@pytest.mark.parametrize(
+    "query, fragment",
+    [
+        ("by=colour&metric=posted", "分组维度"),
+        ("metric=posted", "分组维度"),
+        ("by=town&metric=bids", "指标"),
+        ("by=town&metric=responded", "指标"),  # page-only measures are not part of the API
+        ("by=solver&metric=posted", "揭榜单位"),
+        ("by=town&metric=posted&from=2024-02-30", "from"),
+        ("by=town&metric=posted&to=20240101", "to"),
+        ("by=town&metric=posted&from=2024-05-01&to=2024-04-01", "不能晚于"),
+    ],
+)
 def test_breakdown_api_rejects_what_is_not_whitelisted(client, login, bureau, query, fragment):
     login(bureau)
     response = client.get(f"/api/v1/stats/breakdown?{query}")
@@ -135,9 +144,15 @@ def test_breakdown_api_rejects_what_is_not_whitelisted(client, login, bureau, qu
     assert fragment in response.get_json()["error"]["message"]
 
 
-@pytest.mark.parametrize("query", ["measure=nope", "measure=posted&by=colour&key=1",
-                                   "measure=posted&from=2024-13-01",
-                                   "measure=posted&by=town&key=abc"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "measure=nope",
+        "measure=posted&by=colour&key=1",
+        "measure=posted&from=2024-13-01",
+        "measure=posted&by=town&key=abc",
+    ],
+)
 def test_drill_rejects_bad_parameters(client, login, bureau, query):
     login(bureau)
     assert client.get(f"/bureau/stats/drill?{query}").status_code == 400
@@ -150,10 +165,12 @@ def test_dashboard_pages_render_with_their_numbers(client, login, bureau, histor
     assert "<script>" not in page  # no inline script (CSP)
     # the drill link of the 2024 converted cell shows 2
     assert re.search(r'measure=converted&amp;from=2024-01-01&amp;to=2024-12-31"[^>]*>2<', page)
-    for path in ("/bureau/stats/breakdown?from=2022-01-01&to=2025-12-31",
-                 "/bureau/stats/response?from=2022-01-01&to=2025-12-31",
-                 "/bureau/stats/ranking?from=2024-01-01&to=2024-12-31&sort=rate",
-                 "/bureau/stats/targets"):
+    for path in (
+        "/bureau/stats/breakdown?from=2022-01-01&to=2025-12-31",
+        "/bureau/stats/response?from=2022-01-01&to=2025-12-31",
+        "/bureau/stats/ranking?from=2024-01-01&to=2024-12-31&sort=rate",
+        "/bureau/stats/targets",
+    ):
         response = client.get(path)
         assert response.status_code == 200, path
     assert "测试需求n8" in client.get("/bureau/stats/response").get_data(as_text=True)
@@ -165,14 +182,17 @@ def test_bad_dates_on_pages_are_400(client, login, bureau):
     assert client.get("/bureau/stats/ranking?sort=height").status_code == 400
 
 
-def test_every_drill_link_on_the_pages_lists_as_many_needs_as_it_shows(client, login, bureau,
-                                                                       history):
+def test_every_drill_link_on_the_pages_lists_as_many_needs_as_it_shows(
+    client, login, bureau, history
+):
     login(bureau)
     links = set()
-    for path in (f"/bureau/stats/?plan={PLAN}",
-                 "/bureau/stats/breakdown?from=2022-01-01&to=2025-12-31",
-                 "/bureau/stats/ranking?from=2022-01-01&to=2025-12-31",
-                 "/bureau/stats/response?from=2023-01-01&to=2025-12-31"):
+    for path in (
+        f"/bureau/stats/?plan={PLAN}",
+        "/bureau/stats/breakdown?from=2022-01-01&to=2025-12-31",
+        "/bureau/stats/ranking?from=2022-01-01&to=2025-12-31",
+        "/bureau/stats/response?from=2023-01-01&to=2025-12-31",
+    ):
         html = client.get(path).get_data(as_text=True)
         links.update(re.findall(r'<a class="drill" href="([^"]+)"[^>]*>(\d+)</a>', html))
     assert len(links) > 50
@@ -184,8 +204,7 @@ def test_every_drill_link_on_the_pages_lists_as_many_needs_as_it_shows(client, l
 
 def test_excel_export_holds_the_numbers_of_the_page(client, login, bureau, history):
     login(bureau)
-    response = client.get(f"/bureau/stats/export.xlsx?plan={PLAN}&from=2022-01-01"
-                          "&to=2025-12-31")
+    response = client.get(f"/bureau/stats/export.xlsx?plan={PLAN}&from=2022-01-01&to=2025-12-31")
     assert response.status_code == 200
     assert response.mimetype.endswith("spreadsheetml.sheet")
     wb = load_workbook(BytesIO(response.data))
@@ -211,11 +230,13 @@ def test_excel_export_holds_the_numbers_of_the_page(client, login, bureau, histo
 
     # the same numbers as the breakdown page and the API
     page = client.get("/bureau/stats/breakdown?from=2022-01-01&to=2025-12-31").get_data(
-        as_text=True)
+        as_text=True
+    )
     row = re.search(r"<td>洲泉镇</td>(.*?)</tr>", page, re.S).group(1)
     assert re.findall(r">(\d+)</a>", row) == ["7", "5", "3"]
-    api = client.get("/api/v1/stats/breakdown?by=town&metric=posted&from=2022-01-01"
-                     "&to=2025-12-31").get_json()
+    api = client.get(
+        "/api/v1/stats/breakdown?by=town&metric=posted&from=2022-01-01&to=2025-12-31"
+    ).get_json()
     assert {i["label"]: i["count"] for i in api["items"]}["洲泉镇"] == 7
 
 
@@ -223,8 +244,15 @@ def test_exports_are_audit_events(client, login, bureau, history):
     login(bureau)
     client.get("/bureau/stats/export.xlsx?from=2024-01-01&to=2024-12-31")
     client.get("/bureau/stats/report")
-    events = db.session.execute(select(AuditEvent).where(
-        AuditEvent.action.like("stats.export%")).order_by(AuditEvent.id)).scalars().all()
+    events = (
+        db.session.execute(
+            select(AuditEvent)
+            .where(AuditEvent.action.like("stats.export%"))
+            .order_by(AuditEvent.id)
+        )
+        .scalars()
+        .all()
+    )
     assert [e.action for e in events] == ["stats.export_xlsx", "stats.export_report"]
     assert events[0].actor_id == bureau.id and "2024-01-01" in events[0].details
 
@@ -238,12 +266,17 @@ def test_printable_report(client, login, bureau, history):
 
 def test_drill_list_pages_through_all_needs(client, login, bureau, history):
     login(bureau)
-    page = client.get("/bureau/stats/drill?measure=matched&by=solver&key="
-                      f"{history.u1.id}").get_data(as_text=True)
+    page = client.get(
+        f"/bureau/stats/drill?measure=matched&by=solver&key={history.u1.id}"
+    ).get_data(as_text=True)
     assert '<span class="text-primary">4</span> 条' in page and "浙江某大学" in page
     sel = Selection("matched", Period(), "solver", str(history.u1.id))
-    assert {r.need.title for r in sel.rows()} == {"测试需求n1", "测试需求n4", "测试需求n7",
-                                                 "测试需求n10"}
+    assert {r.need.title for r in sel.rows()} == {
+        "测试需求n1",
+        "测试需求n4",
+        "测试需求n7",
+        "测试需求n10",
+    }
     assert services.Selection("posted").count() == 10
 
 
