@@ -648,9 +648,10 @@ def _search_fast(
 
     offset = (page - 1) * per_page
     wanted = offset + per_page
-    ranked_by_score = scores is not None and sort == "relevance"
-    if scores is not None and sort == "relevance":
-        order = _top_by_score(docs, scores, full, wanted)
+    # Scores only rank (and are shown) when sorting by relevance with a query.
+    ranking = scores if sort == "relevance" else None
+    if ranking is not None:
+        order = _top_by_score(docs, ranking, full, wanted)
     else:
         order = _top_by_field(docs, view, sort, wanted)
     page_docs = order[offset:]
@@ -676,7 +677,7 @@ def _search_fast(
         hits.append(
             Hit(
                 id=int(stored["id"]),
-                score=float(scores[docnum]) if ranked_by_score and scores is not None else 0.0,
+                score=float(ranking[docnum]) if ranking is not None else 0.0,
                 highlight_title=highlight_all(stored.get("title", ""), terms),
                 highlight_snippet=snippet(text, terms),
             )
